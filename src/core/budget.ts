@@ -1,0 +1,69 @@
+/**
+ * The fleet budget: how many instances may run a version that has not yet proven itself.
+ *
+ * An instance is *exposed* while its region is open and that region's rolling upgrades have not all
+ * completed healthy. Opening a ring whose exposure would exceed the budget is split region by region;
+ * a single region larger than the budget waits for an operator's approval.
+ *
+ * Worked example: fleet of 120 instances, budget "10%" → 12. Ring "broad" has westeurope (10),
+ * southeastasia (10), australiaeast (10): westeurope opens first (exposure 10); when its upgrades
+ * complete (exposure 0) southeastasia opens, then australiaeast. A region of 20 would need approval.
+ */
+import type { ReleaseState } from './types';
+import { capacityIn } from './release-state';
+
+/** The budget in instances, or undefined when the plan sets none. */
+export function budgetLimit(state: ReleaseState): number | undefined {
+  const budget = state.plan.budget?.maxInstancesOnUnprovenVersion;
+  if (budget === undefined) return undefined;
+  if (typeof budget === 'number') return budget;
+  const pct = Number(budget.slice(0, -1));
+  const fleet = Object.values(state.scaleSets).reduce((sum, s) => sum + s.capacity, 0);
+  // At least one instance, or a percentage budget could never let anything through on a tiny fleet.
+  return Math.max(1, Math.floor((fleet * pct) / 100));
+}
+
+/** Instances in open regions whose upgrades have not yet all completed healthy. */
+export function exposure(state: ReleaseState): number {
+  let sum = 0;
+  for (const ring of state.rings) {
+    if (ring.passedAt) continue;
+    for (const region of Object.keys(ring.opened)) if (!ring.upgraded[region]) sum += capacityIn(state, region);
+  }
+  return sum;
+}
+
+export type ChunkChoice =
+  | { kind: 'open'; regions: string[] }
+  | { kind: 'wait'; reason: string }
+  | { kind: 'needs-approval'; reason: string };
+
+/**
+ * Which of the ring's unopened regions to open now, in plan order, within the budget.
+ * `approved` lifts the budget for this ring (an operator took responsibility).
+ */
+export function chooseChunk(state: ReleaseState, ringIndex: number, approved: boolean): ChunkChoice {
+  const ring = state.rings[ringIndex];
+  if (!ring) return { kind: 'wait', reason: 'no such ring' };
+  const unopened = ring.regions.filter((r) => !ring.opened[r]);
+  if (unopened.length === 0) return { kind: 'wait', reason: 'every region of the ring is open' };
+  const limit = budgetLimit(state);
+  if (limit === undefined || approved) return { kind: 'open', regions: unopened };
+  let used = exposure(state);
+  const chosen: string[] = [];
+  for (const region of unopened) {
+    const size = capacityIn(state, region);
+    if (used + size > limit) break;
+    chosen.push(region);
+    used += size;
+  }
+  if (chosen.length > 0) return { kind: 'open', regions: chosen };
+  const first = unopened[0]!;
+  if (exposure(state) > 0) {
+    return { kind: 'wait', reason: `budget: waiting for open regions to finish before ${first} (limit ${limit} instances)` };
+  }
+  return {
+    kind: 'needs-approval',
+    reason: `budget: ${first} has ${capacityIn(state, first)} instances, above the limit of ${limit} on an unproven version`,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Health assessment of one rolling upgrade observation. Outcomes are data:
+ * `breached` demotes, `whole-set` pauses (or demotes when the plan says so), `inconclusive` pauses and
+ * asks a person, `healthy` and `pending` let the release go on. Inconclusive never promotes.
+ */
+import type { ReleasePlan } from './plan';
+import type { ReleaseEvent, UpgradeProgress } from './types';
+
+/** Azure's error code when upgraded instances breach `maxUnhealthyUpgradedInstancePercent`. */
+export const UPGRADED_BREACH_CODE = 'MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade';
+/** Azure's error code when the whole set breaches `maxUnhealthyInstancePercent` (often for unrelated reasons). */
+export const WHOLE_SET_CODE = 'MaxUnhealthyInstancePercentExceededInRollingUpgrade';
+
+export type HealthAssessment =
+  | { verdict: 'healthy' | 'pending'; cause: string }
+  | { verdict: 'breached' | 'whole-set' | 'inconclusive'; cause: string; unhealthyPercent?: number };
+
+/**
+ * The share of a scale set's instances that were upgraded and came back unhealthy, in percent of the set.
+ *
+ * Worked examples (10 instances, batches of 20 %):
+ *  - first batch of 2 upgraded, both unhealthy: failed 2 / total 10 → 20 %.
+ *  - 4 upgraded, 1 unhealthy, 6 pending: 1 / 10 → 10 %.
+ *  - nothing counted yet (all zero): 0 %.
+ */
+export function unhealthyUpgradedPercent(p: UpgradeProgress): number {
+  const total = p.successful + p.failed + p.inProgress + p.pending;
+  return total === 0 ? 0 : (p.failed / total) * 100;
+}
+
+type UpgradeObservation = Extract<ReleaseEvent, { kind: 'rolling-upgrade-observed' }>;
+
+/** Judges one rolling upgrade observation against the plan's health policy. */
+export function assessUpgrade(plan: ReleasePlan, obs: UpgradeObservation, cancelledByUs: boolean): HealthAssessment {
+  const policy = plan.health;
+  const pct = round1(unhealthyUpgradedPercent(obs.progress));
+  const counts = `${obs.progress.failed} of ${total(obs.progress)} instances unhealthy after upgrade (${pct} %)`;
+  if (obs.code === 'Faulted') {
+    if (obs.errorCode === WHOLE_SET_CODE) {
+      return { verdict: 'whole-set', cause: `rolling upgrade Faulted with ${WHOLE_SET_CODE}; ${counts}`, unhealthyPercent: pct };
+    }
+    if (obs.errorCode === UPGRADED_BREACH_CODE && policy.breachOn.includes('platform-fault')) {
+      return { verdict: 'breached', cause: `rolling upgrade Faulted with ${UPGRADED_BREACH_CODE}; ${counts}`, unhealthyPercent: pct };
+    }
+  }
+  if (policy.breachOn.includes('unhealthy-percent') && pct > policy.maxUnhealthyUpgradedInstancePercent) {
+    return {
+      verdict: 'breached',
+      cause: `${counts}, above the plan's limit of ${policy.maxUnhealthyUpgradedInstancePercent} %`,
+      unhealthyPercent: pct,
+    };
+  }
+  switch (obs.code) {
+    case 'Completed':
+      return { verdict: 'healthy', cause: `rolling upgrade Completed; ${counts}` };
+    case 'RollingForward':
+      return { verdict: 'pending', cause: `rolling upgrade RollingForward; ${counts}` };
+    case 'Cancelled':
+      return cancelledByUs
+        ? { verdict: 'pending', cause: 'rolling upgrade Cancelled by Ringmaster' }
+        : { verdict: 'inconclusive', cause: 'rolling upgrade Cancelled by someone else; a person should look', unhealthyPercent: pct };
+    case 'Faulted':
+      return {
+        verdict: 'inconclusive',
+        cause: `rolling upgrade Faulted with ${obs.errorCode ?? 'no error code'}${obs.errorMessage ? ` (${obs.errorMessage})` : ''}`,
+        unhealthyPercent: pct,
+      };
+  }
+}
+
+function total(p: UpgradeProgress): number {
+  return p.successful + p.failed + p.inProgress + p.pending;
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,531 @@
+/**
+ * The release engine: `decide(state, event, now) -> { state, commands, cause }`.
+ *
+ * Total and deterministic: any event in any state yields a new state and a list of commands, and the
+ * same inputs always yield the same outputs. No I/O, no clock (time is the `now` argument), no
+ * randomness. Each call is one reconcile pass in a fixed order:
+ *   1. apply the event (an observation, an operator action or a wake-up) to a copy of the state;
+ *   2. if it is evidence of a breach, demote in this same decision (demote, cancel, then notify);
+ *   3. keep the version contained: every target region outside the open rings stays excluded from latest;
+ *   4. move the current ring forward as far as the facts allow (open → upgraded → soaked → next ring);
+ *   5. schedule the next wake-up the state needs (end of soak, end of a hold, upgrade timeout).
+ * Every phase change is recorded in `state.transitions` with its cause.
+ */
+import { chooseChunk } from './budget';
+import { parseDuration } from './duration';
+import { assessUpgrade, unhealthyUpgradedPercent } from './health';
+import { noticeCommands } from './notices';
+import type { NoticeKind } from './plan';
+import { isTerminal, openRegions, ringIndexOf, scaleSetsIn } from './release-state';
+import type { Command, Decision, NoticeFacts, Phase, ReleaseEvent, ReleaseState } from './types';
+import { openingVerdict } from './windows';
+
+interface Ctx {
+  d: ReleaseState;
+  out: Command[];
+  now: Date;
+  at: string;
+}
+
+/** Decides what to do about `event` in `state` at `now`. Never throws for any event. */
+export function decide(state: ReleaseState, event: ReleaseEvent, now: Date): Decision {
+  const ctx: Ctx = { d: draft(state, now), out: [], now, at: now.toISOString() };
+  const cause = apply(ctx, event);
+  if (!isTerminal(ctx.d.phase)) {
+    contain(ctx);
+    for (let i = 0; i < ctx.d.rings.length * 4 + 4 && step(ctx); i++);
+  }
+  scheduleWake(ctx);
+  return { state: ctx.d, commands: ctx.out, cause };
+}
+
+/** A copy of the state that this decision may change without touching the caller's. */
+function draft(s: ReleaseState, now: Date): ReleaseState {
+  return {
+    ...s,
+    updatedAt: now.toISOString(),
+    rings: s.rings.map((r) => ({ ...r, opened: { ...r.opened }, upgraded: { ...r.upgraded } })),
+    targetRegions: { ...s.targetRegions },
+    replication: { ...s.replication },
+    scaleSets: { ...s.scaleSets },
+    alertsFiring: [...s.alertsFiring],
+    gatesFailing: [...s.gatesFailing],
+    notified: [...s.notified],
+    transitions: [...s.transitions],
+  };
+}
+
+// ------------------------------------------------------------------------------------------ 1. events
+
+function apply(ctx: Ctx, e: ReleaseEvent): string {
+  const { d } = ctx;
+  switch (e.kind) {
+    case 'version-published': {
+      if (!sameId(e.versionId, d.versionId)) return `ignored: event for another version (${e.versionId})`;
+      for (const t of e.targetRegions) d.targetRegions[t.name] = { excludeFromLatest: t.excludeFromLatest };
+      if (e.excludeFromLatest && !d.demotion && !isTerminal(d.phase)) {
+        demote(ctx, 'the version was excluded from latest outside Ringmaster', 'azure', {}, false);
+        return 'version excluded from latest outside Ringmaster: recorded as demoted';
+      }
+      if (d.phase === 'pending') {
+        setPhase(ctx, 'staging', 'version published');
+        notify(ctx, 'started', { reason: `${d.version} was published`, nextStep: 'Ringmaster opens the first ring when it is ready.' });
+      }
+      return 'version observed';
+    }
+    case 'fleet-observed': {
+      const regions = new Set(d.rings.flatMap((r) => r.regions));
+      for (const s of e.scaleSets) {
+        if (!regions.has(s.region)) continue;
+        const prev = d.scaleSets[s.id];
+        d.scaleSets[s.id] = { ...prev, region: s.region, capacity: s.capacity };
+      }
+      d.fleetObserved = true;
+      return `fleet observed: ${e.scaleSets.length} scale sets`;
+    }
+    case 'replication-observed': {
+      if (!sameId(e.versionId, d.versionId)) return `ignored: replication of another version (${e.versionId})`;
+      if (ringIndexOf(d, e.region) < 0) return `ignored: ${e.region} is in no ring`;
+      d.replication[e.region] = e.state;
+      return `replication to ${e.region}: ${e.state}`;
+    }
+    case 'rolling-upgrade-observed':
+      return applyUpgrade(ctx, e);
+    case 'alert':
+      return applyAlert(ctx, e);
+    case 'gate-observed':
+      return applyGate(ctx, e);
+    case 'wake-up':
+      return 'woke up';
+    case 'operator':
+      return applyOperator(ctx, e);
+    case 'superseded':
+      if (isTerminal(d.phase)) return `ignored: release already ${d.phase}`;
+      setPhase(ctx, 'superseded', `superseded by ${e.byVersionId}`);
+      notify(ctx, 'superseded', { reason: `a newer version (${e.byVersionId.split('/').at(-1)}) started its release`, nextStep: 'Nothing: the newer release takes over.' });
+      return 'superseded';
+  }
+}
+
+function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrade-observed' }>): string {
+  const { d } = ctx;
+  const id = findScaleSet(d, e.scaleSetId);
+  const set = id === undefined ? undefined : d.scaleSets[id];
+  if (id === undefined || !set) return `ignored: ${e.scaleSetId} is not in the release's fleet`;
+  if (e.versionId !== undefined && !sameId(e.versionId, d.versionId)) return `ignored: upgrade to another version on ${id}`;
+  const ringIdx = ringIndexOf(d, set.region);
+  const openedAt = d.rings[ringIdx]?.opened[set.region];
+  if (!openedAt) return `ignored: ${set.region} is not open, so the upgrade on ${id} is not of this version`;
+  if (e.startTime !== undefined && Date.parse(e.startTime) < Date.parse(openedAt)) {
+    return `ignored: upgrade on ${id} started ${e.startTime}, before ${set.region} opened`;
+  }
+  const prev = set.upgrade;
+  const acknowledged = prev?.acknowledged && prev.code === e.code && prev.startTime === e.startTime;
+  d.scaleSets[id] = {
+    ...set,
+    upgrade: { code: e.code, startTime: e.startTime, errorCode: e.errorCode, progress: e.progress, observedAt: ctx.at, acknowledged },
+  };
+  if (acknowledged || d.demotion || isTerminal(d.phase)) return `upgrade on ${id}: ${e.code}`;
+  const verdict = assessUpgrade(d.plan, e, set.cancelledByUs === true);
+  const total = e.progress.successful + e.progress.failed + e.progress.inProgress + e.progress.pending;
+  const facts = {
+    ring: d.rings[ringIdx]?.name,
+    regions: [set.region],
+    scaleSetId: id,
+    errorCode: e.errorCode,
+    unhealthyPercent: Math.round(unhealthyUpgradedPercent(e.progress) * 10) / 10,
+    instances: { upgraded: e.progress.successful + e.progress.failed, failed: e.progress.failed, total },
+  };
+  const where = `${shortName(id)} (${set.region})`;
+  if (verdict.verdict === 'breached' || (verdict.verdict === 'whole-set' && d.plan.health.onWholeSetUnhealthy === 'demote')) {
+    demote(ctx, `breach in ${where}: ${verdict.cause}`, 'ringmaster', facts, true);
+    return `breach: ${verdict.cause}`;
+  }
+  if (verdict.verdict === 'whole-set' || verdict.verdict === 'inconclusive') {
+    pause(ctx, `${where}: ${verdict.cause}`, facts);
+    return `paused: ${verdict.cause}`;
+  }
+  return `upgrade on ${id}: ${verdict.cause}`;
+}
+
+function applyAlert(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'alert' }>): string {
+  const { d } = ctx;
+  const open = openRegions(d);
+  const targetsOpen = e.targetResourceIds.some((t) => {
+    const id = findScaleSet(d, t);
+    return id !== undefined && open.has(d.scaleSets[id]!.region);
+  });
+  if (!d.plan.health.alerts.includes(e.alertRule) && !targetsOpen) return `ignored: alert ${e.alertRule} is not a gate of this release`;
+  if (e.state === 'resolved') {
+    d.alertsFiring = d.alertsFiring.filter((a) => a !== e.alertRule);
+    return `alert ${e.alertRule} resolved`;
+  }
+  if (!d.alertsFiring.includes(e.alertRule)) d.alertsFiring.push(e.alertRule);
+  if (open.size > 0 && d.plan.health.breachOn.includes('alert') && !d.demotion && !isTerminal(d.phase)) {
+    demote(ctx, `alert ${e.alertRule} fired while the version is rolling out`, 'ringmaster', { ring: d.rings[d.ring]?.name }, true);
+    return `breach: alert ${e.alertRule} fired`;
+  }
+  return `alert ${e.alertRule} fired: holding the next ring until it resolves`;
+}
+
+function applyGate(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'gate-observed' }>): string {
+  const { d } = ctx;
+  const gate = d.plan.health.metrics.find((m) => m.name === e.gate);
+  if (!gate) return `ignored: no metric gate named ${e.gate}`;
+  const failing = e.value === null || compare(e.value, gate.operator, gate.threshold);
+  d.gatesFailing = d.gatesFailing.filter((g) => g !== e.gate);
+  if (!failing) return `gate ${e.gate} met (${e.value})`;
+  d.gatesFailing.push(e.gate);
+  if (e.value === null) return `gate ${e.gate} inconclusive (no data): holding the next ring`;
+  const why = `metric gate ${e.gate}: ${gate.metric} = ${e.value}, ${gate.operator} ${gate.threshold}`;
+  if (openRegions(d).size > 0 && d.plan.health.breachOn.includes('metric') && !d.demotion && !isTerminal(d.phase)) {
+    demote(ctx, why, 'ringmaster', { ring: d.rings[d.ring]?.name }, true);
+    return `breach: ${why}`;
+  }
+  return `${why}: holding the next ring`;
+}
+
+function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>): string {
+  const { d } = ctx;
+  const who = `${e.actor}${e.reason ? ` (${e.reason})` : ''}`;
+  if (e.action === 'demote') {
+    if (d.demotion) return 'refused: already demoted';
+    demote(ctx, `demoted by ${who}`, e.actor, { ring: d.rings[d.ring]?.name }, !isTerminal(d.phase));
+    return `demoted by ${who}`;
+  }
+  if (isTerminal(d.phase)) return `refused: the release is ${d.phase}${d.phase === 'demoted' ? '; a demoted version is never promoted by Ringmaster, restore it deliberately in Azure' : ''}`;
+  const ring = d.rings[d.ring];
+  switch (e.action) {
+    case 'pause':
+      if (d.phase === 'paused') return 'refused: already paused';
+      pause(ctx, `paused by ${who}`, { ring: ring?.name });
+      return `paused by ${who}`;
+    case 'resume':
+      if (d.phase !== 'paused') return `refused: not paused (${d.phase})`;
+      for (const [id, s] of Object.entries(d.scaleSets)) {
+        if (s.upgrade && s.upgrade.code !== 'Completed' && s.upgrade.code !== 'RollingForward') {
+          d.scaleSets[id] = { ...s, upgrade: { ...s.upgrade, acknowledged: true } };
+        }
+      }
+      setPhase(ctx, d.pausedFrom ?? 'staging', `resumed by ${who}`);
+      d.pausedFrom = undefined;
+      d.waitingFor = undefined;
+      notify(ctx, 'resumed', { ring: ring?.name, reason: `resumed by ${who}`, nextStep: 'Ringmaster carries on where it stopped.' }, d.transitions.length);
+      return `resumed by ${who}`;
+    case 'approve':
+    case 'promote': {
+      if (!ring) return 'refused: nothing to approve yet';
+      if (e.action === 'promote' && d.phase === 'soaking') {
+        ring.soakUntil = ctx.at;
+        return `soak of ${ring.name} ended early by ${who}`;
+      }
+      if (d.phase !== 'awaiting-approval' && e.action === 'promote') return `refused: nothing to promote while ${d.phase}`;
+      const planRing = d.plan.rings[d.ring];
+      if (planRing?.approval === 'required' && !ring.approvedBy) ring.approvedBy = e.actor;
+      else ring.budgetApprovedBy = e.actor;
+      if (d.phase === 'awaiting-approval') setPhase(ctx, 'held', `${ring.name} approved by ${who}`);
+      return `${ring.name} approved by ${who}`;
+    }
+    case 'abort': {
+      cancelInFlight(ctx, `aborted by ${who}`);
+      setPhase(ctx, 'aborted', `aborted by ${who}`);
+      notify(ctx, 'aborted', { ring: ring?.name, reason: `aborted by ${who}`, nextStep: 'The version stays where it reached; demote it to take it out of latest.' });
+      return `aborted by ${who}`;
+    }
+  }
+}
+
+// --------------------------------------------------------------------------------- 2. safety actions
+
+/** Demote: version-level excludeFromLatest first, then cancel what is rolling, then tell people. */
+function demote(ctx: Ctx, cause: string, by: string, facts: Partial<NoticeFacts>, issueCommand: boolean): void {
+  const { d } = ctx;
+  if (d.demotion) return;
+  d.demotion = { at: ctx.at, cause, by };
+  if (issueCommand) ctx.out.push({ kind: 'demote-version', versionId: d.versionId, cause });
+  cancelInFlight(ctx, cause);
+  setPhase(ctx, 'demoted', cause);
+  notify(ctx, 'demoted', {
+    ...facts,
+    reason: cause,
+    nextStep: 'No region takes this version any more. Fix the image and publish a new version (or run the rebake); restore this one only deliberately.',
+  });
+}
+
+/** Cancel the rolling upgrades of this version that may still be running in open regions. */
+function cancelInFlight(ctx: Ctx, cause: string): void {
+  const { d } = ctx;
+  for (const region of openRegions(d)) {
+    const ring = d.rings[ringIndexOf(d, region)];
+    if (ring?.upgraded[region]) continue;
+    for (const id of scaleSetsIn(d, region)) {
+      const s = d.scaleSets[id]!;
+      const code = s.upgrade?.code;
+      if (code === 'Completed' || code === 'Faulted' || code === 'Cancelled' || s.cancelledByUs) continue;
+      d.scaleSets[id] = { ...s, cancelledByUs: true };
+      ctx.out.push({ kind: 'cancel-rolling-upgrade', scaleSetId: id, region, cause });
+    }
+  }
+}
+
+function pause(ctx: Ctx, cause: string, facts: Partial<NoticeFacts>): void {
+  const { d } = ctx;
+  if (d.phase === 'paused') return;
+  d.pausedFrom = d.phase;
+  d.waitingFor = cause;
+  setPhase(ctx, 'paused', cause);
+  notify(ctx, 'paused', { ...facts, reason: cause, nextStep: 'Look at the scale set; resume the release if the cause is unrelated to this version, or demote it.' }, d.transitions.length);
+}
+
+// ------------------------------------------------------------------------------------- 3. containment
+
+/**
+ * A region outside the open rings must not take the version: if ARM says it is targeted and not
+ * excluded (e.g. the pipeline published without the plan's convention), exclude it now.
+ */
+function contain(ctx: Ctx): void {
+  const { d } = ctx;
+  if (d.phase === 'pending' || d.demotion) return;
+  const open = openRegions(d);
+  const leaking = Object.entries(d.targetRegions)
+    .filter(([region, t]) => !t.excludeFromLatest && !open.has(region))
+    .map(([region]) => region)
+    .sort();
+  if (leaking.length === 0) return;
+  for (const r of leaking) d.targetRegions[r] = { excludeFromLatest: true };
+  ctx.out.push({
+    kind: 'set-regional-exclude',
+    versionId: d.versionId,
+    regions: leaking,
+    excludeFromLatest: true,
+    cause: `contain: ${leaking.join(', ')} ${leaking.length === 1 ? 'is' : 'are'} not in an open ring`,
+  });
+}
+
+// ------------------------------------------------------------------------------------- 4. progression
+
+/** One step of progression; returns true when it changed the phase (so another step may follow). */
+function step(ctx: Ctx): boolean {
+  const before = `${ctx.d.phase}/${ctx.d.ring}`;
+  switch (ctx.d.phase) {
+    case 'staging':
+      ctx.d.ring = 0;
+      tryOpen(ctx);
+      break;
+    case 'held':
+      tryOpen(ctx);
+      break;
+    case 'opening':
+    case 'upgrading':
+      ringWork(ctx);
+      break;
+    case 'soaking':
+      soak(ctx);
+      break;
+    default:
+      return false;
+  }
+  return before !== `${ctx.d.phase}/${ctx.d.ring}`;
+}
+
+function tryOpen(ctx: Ctx): void {
+  const { d } = ctx;
+  const ring = d.rings[d.ring]!;
+  const planRing = d.plan.rings[d.ring]!;
+  if (planRing.approval === 'required' && !ring.approvedBy) {
+    wait(ctx, 'awaiting-approval', 'awaiting-approval', `${ring.name} requires an operator's approval`, 'Approve the ring to open it.');
+    return;
+  }
+  const verdict = openingVerdict(d.plan, ctx.now);
+  if (!verdict.allowed) {
+    wait(ctx, 'held', 'held', `${ring.name} held: ${verdict.reason}`, `Ringmaster opens it at ${verdict.nextCheckAt.toISOString()} or later.`);
+    d.wakeAt = verdict.nextCheckAt.toISOString();
+    return;
+  }
+  if (!d.fleetObserved) {
+    // Without the fleet, "every scale set upgraded" would be vacuously true: never open blind.
+    wait(ctx, 'held', undefined, `${ring.name} held: waiting for a fleet read`, '');
+    return;
+  }
+  const chunk = chooseChunk(d, d.ring, ring.budgetApprovedBy !== undefined);
+  if (chunk.kind === 'needs-approval') {
+    wait(ctx, 'awaiting-approval', 'awaiting-approval', chunk.reason, 'Approve the ring to open it beyond the budget, or raise the budget.');
+    return;
+  }
+  if (chunk.kind === 'wait') {
+    d.waitingFor = chunk.reason;
+    return;
+  }
+  openRegionsNow(ctx, chunk.regions);
+}
+
+function wait(ctx: Ctx, phase: Phase, notice: NoticeKind | undefined, reason: string, nextStep: string): void {
+  const { d } = ctx;
+  d.waitingFor = reason;
+  if (d.phase === phase) return;
+  setPhase(ctx, phase, reason);
+  if (notice) notify(ctx, notice, { ring: d.rings[d.ring]?.name, regions: d.rings[d.ring]?.regions, reason, nextStep }, d.ring);
+}
+
+/** Pull the plan's lever for `regions` of the current ring. */
+function openRegionsNow(ctx: Ctx, regions: string[]): void {
+  const { d } = ctx;
+  const ring = d.rings[d.ring]!;
+  const cause = `open ${ring.name}: ${regions.join(', ')}`;
+  const untargeted = regions.filter((r) => !d.targetRegions[r]);
+  const excluded = regions.filter((r) => d.targetRegions[r]?.excludeFromLatest);
+  if (untargeted.length > 0) ctx.out.push({ kind: 'set-target-regions', versionId: d.versionId, addRegions: untargeted, cause });
+  if (excluded.length > 0) {
+    ctx.out.push({ kind: 'set-regional-exclude', versionId: d.versionId, regions: excluded, excludeFromLatest: false, cause });
+  }
+  for (const r of regions) {
+    d.targetRegions[r] = { excludeFromLatest: false };
+    ring.opened[r] = ctx.at;
+  }
+  d.waitingFor = undefined;
+  setPhase(ctx, 'opening', cause);
+  notify(ctx, 'ring-opened', { ring: ring.name, regions, reason: cause, nextStep: 'Azure rolls the version out in health-gated batches; Ringmaster watches.' }, Object.keys(ring.opened).length);
+}
+
+function ringWork(ctx: Ctx): void {
+  const { d } = ctx;
+  const ring = d.rings[d.ring]!;
+  const planRing = d.plan.rings[d.ring]!;
+  const timeout = parseDuration(d.plan.health.upgradeTimeout) ?? 0;
+  let allReplicated = true;
+  for (const [region, openedAt] of Object.entries(ring.opened)) {
+    if (ring.upgraded[region]) continue;
+    const rep = d.replication[region] ?? 'Unknown';
+    if (rep === 'Failed') {
+      pause(ctx, `replication of ${d.version} to ${region} failed`, { ring: ring.name, regions: [region] });
+      notify(ctx, 'failed', { ring: ring.name, regions: [region], reason: `replication to ${region} failed`, nextStep: 'Check the gallery replication status; resume to retry, or abort.' }, d.transitions.length);
+      return;
+    }
+    if (rep !== 'Completed') {
+      allReplicated = false;
+    } else {
+      const sets = scaleSetsIn(d, region);
+      if (planRing.startOsUpgrade) startUpgrades(ctx, region, sets);
+      if (sets.every((id) => d.scaleSets[id]?.upgrade?.code === 'Completed')) {
+        ring.upgraded[region] = ctx.at;
+        continue;
+      }
+    }
+    if (timeout > 0 && ctx.now.getTime() - Date.parse(openedAt) >= timeout) {
+      pause(ctx, `${region}: no completed upgrade ${d.plan.health.upgradeTimeout} after it opened (inconclusive)`, { ring: ring.name, regions: [region] });
+      return;
+    }
+  }
+  if (allReplicated && d.phase === 'opening') setPhase(ctx, 'upgrading', `${ring.name}: replicated to every open region`);
+  const opened = Object.keys(ring.opened);
+  if (opened.length === 0 || !opened.every((r) => ring.upgraded[r])) return;
+  if (opened.length < ring.regions.length) {
+    tryOpen(ctx);
+    return;
+  }
+  ring.upgradedAt = ctx.at;
+  ring.soakUntil = new Date(ctx.now.getTime() + (parseDuration(planRing.soak) ?? 0)).toISOString();
+  setPhase(ctx, 'soaking', `${ring.name}: every scale set upgraded; soaking ${planRing.soak}`);
+}
+
+function startUpgrades(ctx: Ctx, region: string, sets: string[]): void {
+  for (const id of sets) {
+    const s = ctx.d.scaleSets[id]!;
+    if (s.osUpgradeRequested) continue;
+    ctx.d.scaleSets[id] = { ...s, osUpgradeRequested: true };
+    ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: `the plan starts OS upgrades in ${region}` });
+  }
+}
+
+function soak(ctx: Ctx): void {
+  const { d } = ctx;
+  const ring = d.rings[d.ring]!;
+  if (ring.soakUntil && ctx.now.getTime() < Date.parse(ring.soakUntil)) return;
+  const blocking = [...d.alertsFiring.map((a) => `alert ${a} firing`), ...d.gatesFailing.map((g) => `gate ${g} not met`)];
+  if (blocking.length > 0) {
+    d.waitingFor = `${ring.name} soaked, but ${blocking.join(', ')}`;
+    return;
+  }
+  ring.passedAt = ctx.at;
+  d.waitingFor = undefined;
+  notify(ctx, 'ring-passed', { ring: ring.name, regions: ring.regions, reason: `${ring.name} passed its gates`, nextStep: 'Ringmaster opens the next ring.' });
+  if (d.ring === d.rings.length - 1) {
+    setPhase(ctx, 'completed', `every ring passed`);
+    notify(ctx, 'completed', { reason: `${d.version} reached every ring`, nextStep: 'Nothing.' });
+    return;
+  }
+  d.ring += 1;
+  setPhase(ctx, 'held', `${ring.name} passed; next ring ${d.rings[d.ring]!.name}`);
+  tryOpen(ctx);
+}
+
+// ------------------------------------------------------------------------------------------ 5. timing
+
+function scheduleWake(ctx: Ctx): void {
+  const { d } = ctx;
+  const previous = d.wakeAt;
+  d.wakeAt = desiredWake(ctx);
+  if (d.wakeAt && d.wakeAt !== previous) ctx.out.push({ kind: 'schedule-wake-up', at: d.wakeAt, cause: `next check (${d.phase})` });
+}
+
+function desiredWake(ctx: Ctx): string | undefined {
+  const { d } = ctx;
+  const ring = d.rings[d.ring];
+  switch (d.phase) {
+    case 'soaking':
+      return ring?.soakUntil;
+    case 'held':
+      return d.wakeAt && Date.parse(d.wakeAt) > ctx.now.getTime() ? d.wakeAt : undefined;
+    case 'opening':
+    case 'upgrading': {
+      const timeout = parseDuration(d.plan.health.upgradeTimeout) ?? 0;
+      if (!ring || timeout === 0) return undefined;
+      const times = Object.entries(ring.opened)
+        .filter(([r]) => !ring.upgraded[r])
+        .map(([, t]) => Date.parse(t) + timeout);
+      return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+// --------------------------------------------------------------------------------------------- helpers
+
+function setPhase(ctx: Ctx, to: Phase, cause: string): void {
+  const { d } = ctx;
+  if (d.phase === to) return;
+  d.transitions.push({ at: ctx.at, from: d.phase, to, ring: d.rings[d.ring]?.name, cause });
+  d.phase = to;
+}
+
+function notify(ctx: Ctx, kind: NoticeKind, facts: Omit<NoticeFacts, 'version' | 'versionId'>, occurrence = 0): void {
+  ctx.out.push(...noticeCommands(ctx.d, kind, facts, occurrence));
+}
+
+function findScaleSet(d: ReleaseState, id: string): string | undefined {
+  if (d.scaleSets[id]) return id;
+  const lower = id.toLowerCase();
+  return Object.keys(d.scaleSets).find((k) => k.toLowerCase() === lower);
+}
+
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function shortName(id: string): string {
+  return id.split('/').at(-1) ?? id;
+}
+
+function compare(value: number, op: '>' | '>=' | '<' | '<=', threshold: number): boolean {
+  switch (op) {
+    case '>':
+      return value > threshold;
+    case '>=':
+      return value >= threshold;
+    case '<':
+      return value < threshold;
+    case '<=':
+      return value <= threshold;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Creating a release and reading facts off its state. Pure.
+ */
+import type { ReleasePlan } from './plan';
+import { TERMINAL_PHASES, type Phase, type ReleaseState, type RingProgress } from './types';
+
+/** A new release of `versionId` under `plan`, waiting for its publication to be observed. */
+export function newRelease(plan: ReleasePlan, versionId: string, now: Date): ReleaseState {
+  const at = now.toISOString();
+  return {
+    versionId,
+    version: versionName(versionId),
+    plan,
+    phase: 'pending',
+    ring: -1,
+    rings: plan.rings.map((r) => ({ name: r.name, regions: [...r.regions], opened: {}, upgraded: {} })),
+    createdAt: at,
+    updatedAt: at,
+    targetRegions: {},
+    replication: {},
+    scaleSets: {},
+    fleetObserved: false,
+    alertsFiring: [],
+    gatesFailing: [],
+    notified: [],
+    transitions: [],
+  };
+}
+
+/** ".../images/payments-api/versions/1.7.0" → "1.7.0". */
+export function versionName(versionId: string): string {
+  return versionId.split('/').at(-1) ?? versionId;
+}
+
+/** ".../images/payments-api/versions/1.7.0" → ".../images/payments-api" (case kept). */
+export function imageDefinitionOf(versionId: string): string {
+  const i = versionId.toLowerCase().lastIndexOf('/versions/');
+  return i < 0 ? versionId : versionId.slice(0, i);
+}
+
+export function isTerminal(phase: Phase): boolean {
+  return TERMINAL_PHASES.includes(phase);
+}
+
+/** Index of the ring that holds `region`, or -1. */
+export function ringIndexOf(state: ReleaseState, region: string): number {
+  return state.rings.findIndex((r) => r.regions.includes(region));
+}
+
+/** Every region whose lever this release has pulled. */
+export function openRegions(state: ReleaseState): Set<string> {
+  const out = new Set<string>();
+  for (const ring of state.rings) for (const r of Object.keys(ring.opened)) out.add(r);
+  return out;
+}
+
+/** Scale sets of the release's fleet in `region`, honouring a ring's explicit scale set list. */
+export function scaleSetsIn(state: ReleaseState, region: string): string[] {
+  const ring = state.plan.rings[ringIndexOf(state, region)];
+  const explicit = ring?.scaleSets?.map((s) => s.toLowerCase());
+  return Object.entries(state.scaleSets)
+    .filter(([id, s]) => s.region === region && (!explicit || explicit.includes(id.toLowerCase())))
+    .map(([id]) => id);
+}
+
+export function capacityIn(state: ReleaseState, region: string): number {
+  return scaleSetsIn(state, region).reduce((sum, id) => sum + (state.scaleSets[id]?.capacity ?? 0), 0);
+}
+
+export function currentRing(state: ReleaseState): RingProgress | undefined {
+  return state.rings[state.ring];
+}

@@ -1,0 +1,185 @@
+/**
+ * The release engine's vocabulary: the events it consumes, the commands it emits and the state it keeps.
+ * Azure's own words are used for Azure things (`excludeFromLatest`, `targetRegions`, rolling upgrade codes).
+ */
+import type { NoticeKind, ReleasePlan } from './plan';
+
+// ---------------------------------------------------------------------------------------------- events
+
+/** `runningStatus.code` of a scale set's latest rolling upgrade. */
+export type RollingUpgradeCode = 'RollingForward' | 'Cancelled' | 'Completed' | 'Faulted';
+
+/** `progress` of a rolling upgrade, in instances. */
+export interface UpgradeProgress {
+  successful: number;
+  failed: number;
+  inProgress: number;
+  pending: number;
+}
+
+export type ReplicationState = 'Unknown' | 'Replicating' | 'Completed' | 'Failed';
+
+export type OperatorAction = 'pause' | 'resume' | 'approve' | 'promote' | 'abort' | 'demote';
+
+export type ReleaseEvent =
+  /** The version exists (a write event, a rebake, or a re-read of ARM). Carries what ARM says of its exposure. */
+  | {
+      kind: 'version-published';
+      versionId: string;
+      excludeFromLatest: boolean;
+      targetRegions: { name: string; excludeFromLatest: boolean }[];
+    }
+  /** The scale sets of the plan's rings, as one fleet read found them. */
+  | { kind: 'fleet-observed'; scaleSets: { id: string; region: string; capacity: number }[] }
+  | { kind: 'replication-observed'; versionId: string; region: string; state: ReplicationState; message?: string }
+  | {
+      kind: 'rolling-upgrade-observed';
+      scaleSetId: string;
+      /** The version being rolled out, when the observation knows it (OS upgrade history does). */
+      versionId?: string;
+      code: RollingUpgradeCode;
+      /** ISO time the rolling upgrade started; upgrades that started before the region opened are stale. */
+      startTime?: string;
+      errorCode?: string;
+      errorMessage?: string;
+      progress: UpgradeProgress;
+    }
+  | { kind: 'alert'; alertRule: string; state: 'fired' | 'resolved'; targetResourceIds: string[] }
+  /** A metric gate's latest value; `null` when the metric had no data. */
+  | { kind: 'gate-observed'; gate: string; value: number | null }
+  | { kind: 'wake-up' }
+  | { kind: 'operator'; action: OperatorAction; actor: string; reason?: string }
+  /** A newer version of the same image definition started its own release. */
+  | { kind: 'superseded'; byVersionId: string };
+
+export type ReleaseEventKind = ReleaseEvent['kind'];
+
+// -------------------------------------------------------------------------------------------- commands
+
+/** Facts a notice carries; every field optional so a notice says what is known and nothing more. */
+export interface NoticeFacts {
+  version: string;
+  versionId: string;
+  ring?: string;
+  regions?: string[];
+  scaleSetId?: string;
+  errorCode?: string;
+  unhealthyPercent?: number;
+  instances?: { upgraded: number; failed: number; total: number };
+  reason: string;
+  nextStep: string;
+}
+
+export type Command =
+  | { kind: 'set-regional-exclude'; versionId: string; regions: string[]; excludeFromLatest: boolean; cause: string }
+  | { kind: 'set-target-regions'; versionId: string; addRegions: string[]; cause: string }
+  | { kind: 'demote-version'; versionId: string; cause: string }
+  | { kind: 'cancel-rolling-upgrade'; scaleSetId: string; region: string; cause: string }
+  | { kind: 'start-os-upgrade'; scaleSetId: string; region: string; cause: string }
+  | {
+      kind: 'notify';
+      channel: 'teams' | 'slack';
+      secretName: string;
+      notice: NoticeKind;
+      dedupeKey: string;
+      facts: NoticeFacts;
+      cause: string;
+    }
+  | { kind: 'schedule-wake-up'; at: string; cause: string }
+  | { kind: 'start-rebake'; imageTemplateId: string; cause: string };
+
+export type CommandKind = Command['kind'];
+
+// ----------------------------------------------------------------------------------------------- state
+
+export type Phase =
+  | 'pending'
+  | 'staging'
+  | 'opening'
+  | 'upgrading'
+  | 'soaking'
+  | 'awaiting-approval'
+  | 'held'
+  | 'paused'
+  | 'completed'
+  | 'demoted'
+  | 'aborted'
+  | 'superseded'
+  | 'failed';
+
+export const TERMINAL_PHASES: readonly Phase[] = ['completed', 'demoted', 'aborted', 'superseded', 'failed'];
+
+export interface RingProgress {
+  name: string;
+  regions: string[];
+  /** Regions whose lever has been pulled, with the time each opened. */
+  opened: Record<string, string>;
+  /** Regions whose every scale set completed its rolling upgrade to this version. */
+  upgraded: Record<string, string>;
+  upgradedAt?: string;
+  soakUntil?: string;
+  passedAt?: string;
+  approvedBy?: string;
+  /** An operator let this ring open beyond the fleet budget. */
+  budgetApprovedBy?: string;
+}
+
+export interface ScaleSetProgress {
+  region: string;
+  capacity: number;
+  upgrade?: {
+    code: RollingUpgradeCode;
+    startTime?: string;
+    errorCode?: string;
+    progress: UpgradeProgress;
+    observedAt: string;
+    /** An operator resumed past this (Faulted or Cancelled) upgrade; the same observation no longer pauses. */
+    acknowledged?: boolean;
+  };
+  /** Set when this release asked Azure to start the OS upgrade (plans with `startOsUpgrade`). */
+  osUpgradeRequested?: boolean;
+  /** Set when this release cancelled the scale set's upgrade, so the resulting `Cancelled` is expected. */
+  cancelledByUs?: boolean;
+}
+
+export interface Transition {
+  at: string;
+  from: Phase;
+  to: Phase;
+  ring?: string;
+  cause: string;
+}
+
+export interface ReleaseState {
+  versionId: string;
+  /** The version name, e.g. "1.7.0". */
+  version: string;
+  plan: ReleasePlan;
+  phase: Phase;
+  /** Index of the ring being worked on; -1 before the first ring opens. */
+  ring: number;
+  rings: RingProgress[];
+  createdAt: string;
+  updatedAt: string;
+  /** What ARM last said (or what we last set) of each target region's `excludeFromLatest`. */
+  targetRegions: Record<string, { excludeFromLatest: boolean }>;
+  replication: Record<string, ReplicationState>;
+  scaleSets: Record<string, ScaleSetProgress>;
+  fleetObserved: boolean;
+  alertsFiring: string[];
+  gatesFailing: string[];
+  /** Why the release waits (hold, pause, approval), for people. */
+  waitingFor?: string;
+  pausedFrom?: Phase;
+  demotion?: { at: string; cause: string; by: string };
+  wakeAt?: string;
+  notified: string[];
+  transitions: Transition[];
+}
+
+export interface Decision {
+  state: ReleaseState;
+  commands: Command[];
+  /** One line on what this decision did and why (including "ignored: …"). */
+  cause: string;
+}
