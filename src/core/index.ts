@@ -7,3 +7,4 @@ export * from './release-engine';
 export * from './release-state';
 export * from './types';
 export * from './windows';
+export * from './preflight';

@@ -55,14 +55,13 @@ const region = z
   .string({ error: 'expected an Azure region name like "eastus"' })
   .regex(/^[a-z][a-z0-9]+$/, { error: 'expected an Azure region name like "eastus" (lower case, no spaces)' });
 
-const secretName = z
-  .string({ error: 'expected a secret name' })
-  .refine((s) => !/^[a-z]+:\/\//i.test(s), {
-    error: 'expected a secret name (a setting or Key Vault secret), never a URL',
-  })
-  .refine((s) => /^[A-Za-z0-9][A-Za-z0-9-]{0,126}$/.test(s), {
-    error: 'expected a secret name of letters, digits and dashes',
-  });
+const secretName = z.string({ error: 'expected a secret name' }).check((ctx) => {
+  if (/^[a-z]+:\/\//i.test(ctx.value)) {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'expected a secret name (a setting or Key Vault secret), never a URL' });
+  } else if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,126}$/.test(ctx.value)) {
+    ctx.issues.push({ code: 'custom', input: ctx.value, message: 'expected a secret name of letters, digits and dashes' });
+  }
+});
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time like "08:00"' });
 

@@ -1,0 +1,28 @@
+/** The core is pure: no node: modules, no @azure/*, no shell layers, no clock, no randomness, no env. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '../..');
+const core = join(root, 'src/core');
+
+describe('layers', () => {
+  const files = readdirSync(core).filter((f) => f.endsWith('.ts'));
+  it.each(files)('src/core/%s stays pure', (file) => {
+    const text = readFileSync(join(core, file), 'utf8');
+    const imports = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+    for (const spec of imports) expect(spec === 'zod' || spec.startsWith('./'), `${file} imports ${spec}`).toBe(true);
+    expect(text).not.toMatch(/\bDate\.now\(|new Date\(\)|Math\.random|process\.|require\(/);
+  });
+
+  it('the simulator shares no code with the adapters', () => {
+    const simDir = join(root, 'src/sim');
+    const sim = readdirSync(simDir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    for (const f of sim) expect(readFileSync(join(simDir, f), 'utf8'), f).not.toMatch(/from '\.\.\/(azure|core|notify|functions)/);
+  });
+
+  it('no committed .only', () => {
+    const tests = readdirSync(join(root, 'test'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+    for (const f of tests) expect(readFileSync(join(root, 'test', f), 'utf8'), f).not.toMatch(/\b(it|describe|test)\.only\(/);
+  });
+});
