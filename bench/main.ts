@@ -1,1 +1,36 @@
-console.log('no benchmarks yet');
+/**
+ * `npm run bench`: runs every benchmark, prints a table and writes bench/results.json.
+ * Benchmarks print figures; they assert nothing about time (the machines are shared and noisy).
+ */
+import { writeFileSync } from 'node:fs';
+import { arch, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchEngine } from './engine-bench';
+
+type Bench = { name: string; run: () => Promise<Record<string, number | string>> | Record<string, number | string> };
+
+const BENCHES: Bench[] = [{ name: 'engine', run: benchEngine }];
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  console.log(`ringmaster benchmarks — ${machine}\n`);
+  const results: Record<string, number | string> = {};
+  for (const b of BENCHES) {
+    if (only && b.name !== only) continue;
+    const started = performance.now();
+    try {
+      const figures = await b.run();
+      Object.assign(results, figures);
+      for (const [k, v] of Object.entries(figures)) console.log(`${k.padEnd(48)} ${v}`);
+    } catch (err) {
+      results[`${b.name}.error`] = err instanceof Error ? err.message : String(err);
+      console.log(`${`${b.name}.error`.padEnd(48)} ${results[`${b.name}.error`]}`);
+    }
+    console.log(`${`${b.name}.wall.ms`.padEnd(48)} ${Math.round(performance.now() - started)}\n`);
+  }
+  writeFileSync(join(process.cwd(), 'bench/results.json'), `${JSON.stringify({ machine, at: new Date().toISOString(), results }, null, 2)}\n`);
+  console.log('written bench/results.json');
+}
+
+void main();

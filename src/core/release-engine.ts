@@ -80,6 +80,8 @@ function apply(ctx: Ctx, e: ReleaseEvent): string {
         const prev = d.scaleSets[s.id];
         d.scaleSets[s.id] = { ...prev, region: s.region, capacity: s.capacity };
       }
+      d.fleetByRegion = {};
+      for (const [id, s] of Object.entries(d.scaleSets)) (d.fleetByRegion[s.region] ??= []).push(id);
       d.fleetObserved = true;
       return `fleet observed: ${e.scaleSets.length} scale sets`;
     }

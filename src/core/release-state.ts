@@ -19,6 +19,7 @@ export function newRelease(plan: ReleasePlan, versionId: string, now: Date): Rel
     targetRegions: {},
     replication: {},
     scaleSets: {},
+    fleetByRegion: {},
     fleetObserved: false,
     alertsFiring: [],
     gatesFailing: [],
@@ -56,11 +57,9 @@ export function openRegions(state: ReleaseState): Set<string> {
 
 /** Scale sets of the release's fleet in `region`, honouring a ring's explicit scale set list. */
 export function scaleSetsIn(state: ReleaseState, region: string): string[] {
-  const ring = state.plan.rings[ringIndexOf(state, region)];
-  const explicit = ring?.scaleSets?.map((s) => s.toLowerCase());
-  return Object.entries(state.scaleSets)
-    .filter(([id, s]) => s.region === region && (!explicit || explicit.includes(id.toLowerCase())))
-    .map(([id]) => id);
+  const ids = state.fleetByRegion[region] ?? [];
+  const explicit = state.plan.rings[ringIndexOf(state, region)]?.scaleSets?.map((s) => s.toLowerCase());
+  return explicit ? ids.filter((id) => explicit.includes(id.toLowerCase())) : ids;
 }
 
 export function capacityIn(state: ReleaseState, region: string): number {

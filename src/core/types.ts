@@ -165,6 +165,8 @@ export interface ReleaseState {
   targetRegions: Record<string, { excludeFromLatest: boolean }>;
   replication: Record<string, ReplicationState>;
   scaleSets: Record<string, ScaleSetProgress>;
+  /** Scale set ids by region, rebuilt on every fleet read (an index: decisions stay O(sets in a region)). */
+  fleetByRegion: Record<string, string[]>;
   fleetObserved: boolean;
   alertsFiring: string[];
   gatesFailing: string[];
