@@ -1,0 +1,82 @@
+/**
+ * The ledger in Azure Table Storage (Azurite locally). PartitionKey = release, RowKey = zero-padded
+ * sequence, so a partition query returns the release's entries in order and a replayed write upserts
+ * the same row.
+ */
+import { TableClient } from '@azure/data-tables';
+import { redact, type Ledger, type LedgerEntry, type LedgerKind } from './ledger';
+
+const MAX_PAYLOAD_CHARS = 30_000; // a table property holds at most 64 KiB (32 K UTF-16 characters)
+
+export class TableLedger implements Ledger {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly table: TableClient) {}
+
+  /** From a storage connection string (`UseDevelopmentStorage=true` is Azurite). */
+  static fromConnectionString(connectionString: string, tableName = 'ringmasterledger'): TableLedger {
+    return new TableLedger(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: /UseDevelopmentStorage|http:\/\/127\.0\.0\.1/.test(connectionString) }));
+  }
+
+  async append(entries: LedgerEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.ensureTable();
+    // Transactions need one partition and at most 100 operations.
+    const byRelease = new Map<string, LedgerEntry[]>();
+    for (const e of entries) byRelease.set(e.release, [...(byRelease.get(e.release) ?? []), e]);
+    for (const [release, rows] of byRelease) {
+      for (let i = 0; i < rows.length; i += 100) {
+        await this.table.submitTransaction(
+          rows.slice(i, i + 100).map((e) => ['upsert', {
+            partitionKey: partitionKey(release),
+            rowKey: String(e.sequence).padStart(10, '0'),
+            release: e.release,
+            sequence: e.sequence,
+            at: e.at,
+            kind: e.kind,
+            cause: e.cause.slice(0, 4000),
+            payload: JSON.stringify(redact(e.payload)).slice(0, MAX_PAYLOAD_CHARS),
+          }, 'Replace']),
+        );
+      }
+    }
+  }
+
+  async list(release: string): Promise<LedgerEntry[]> {
+    await this.ensureTable();
+    const out: LedgerEntry[] = [];
+    const filter = `PartitionKey eq '${partitionKey(release).replace(/'/g, "''")}'`;
+    for await (const row of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      out.push({
+        release: String(row.release),
+        sequence: Number(row.sequence),
+        at: String(row.at),
+        kind: String(row.kind) as LedgerKind,
+        cause: String(row.cause),
+        payload: safeParse(String(row.payload ?? 'null')),
+      });
+    }
+    return out.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.table.createTable().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+}
+
+/** Table keys may not contain / \ # ? or control characters. */
+function partitionKey(release: string): string {
+  return release.replace(/[/\\#?\u0000-\u001f\u007f-\u009f]/g, '_');
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
