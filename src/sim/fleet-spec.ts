@@ -1,0 +1,253 @@
+// The fleet and scenario file format (YAML or JSON), validated with zod. Errors name the path of the bad field.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration, parseIsoDuration } from './durations';
+
+const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  try {
+    parseDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+const isoDuration = z.string().superRefine((v, ctx) => {
+  try {
+    parseIsoDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+const versionName = z.string().regex(/^\d+\.\d+\.\d+$/, 'a gallery image version is MAJOR.MINOR.PATCH, e.g. 1.7.0');
+const storageAccountType = z.enum(['Standard_LRS', 'Standard_ZRS', 'Premium_LRS']);
+
+export const targetRegionSpec = z.union([
+  z.string(),
+  z.strictObject({
+    name: z.string(),
+    regionalReplicaCount: z.number().int().min(1).max(100).optional(),
+    excludeFromLatest: z.boolean().optional(),
+    storageAccountType: storageAccountType.optional(),
+  }),
+]);
+export type TargetRegionSpec = z.infer<typeof targetRegionSpec>;
+
+export const rollingUpgradePolicySpec = z.strictObject({
+  maxBatchInstancePercent: z.number().int().min(5).max(100).default(20),
+  maxUnhealthyInstancePercent: z.number().int().min(5).max(100).default(20),
+  maxUnhealthyUpgradedInstancePercent: z.number().int().min(0).max(100).default(20),
+  pauseTimeBetweenBatches: isoDuration.default('PT0S'),
+  enableCrossZoneUpgrade: z.boolean().optional(),
+  prioritizeUnhealthyInstances: z.boolean().optional(),
+  rollbackFailedInstancesOnPolicyBreach: z.boolean().default(false),
+  maxSurge: z.boolean().optional(),
+});
+export type RollingUpgradePolicySpec = z.infer<typeof rollingUpgradePolicySpec>;
+
+export const automaticOSUpgradePolicySpec = z.strictObject({
+  enableAutomaticOSUpgrade: z.boolean().default(false),
+  disableAutomaticRollback: z.boolean().default(false),
+  useRollingUpgradePolicy: z.boolean().optional(),
+  osRollingUpgradeDeferral: z.boolean().optional(),
+});
+
+const upgradePolicySpec = z.strictObject({
+  mode: z.enum(['Automatic', 'Manual', 'Rolling']).default('Rolling'),
+  rollingUpgradePolicy: rollingUpgradePolicySpec.optional(),
+  automaticOSUpgradePolicy: automaticOSUpgradePolicySpec.optional(),
+});
+
+const scaleSetGroupSpec = z.strictObject({
+  /** Name pattern: {region}, {n} (1-based index within the region) are substituted. */
+  name: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  regions: z.array(z.string()).optional(),
+  countPerRegion: z.number().int().min(1).max(1000).default(1),
+  instances: z.number().int().min(0).max(1000).default(2),
+  orchestrationMode: z.enum(['Flexible', 'Uniform']).default('Flexible'),
+  image: z.string().min(1),
+  pinnedVersion: versionName.optional(),
+  initialVersion: versionName.optional(),
+  healthSource: z.enum(['extension', 'probe', 'both', 'none']).default('extension'),
+  upgradePolicy: upgradePolicySpec.optional(),
+  sku: z.string().default('Standard_D2s_v5'),
+  zones: z.array(z.string()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+export type ScaleSetGroupSpec = z.infer<typeof scaleSetGroupSpec>;
+
+const versionSpec = z.strictObject({
+  version: versionName,
+  targetRegions: z.array(targetRegionSpec).optional(),
+  excludeFromLatest: z.boolean().default(false),
+  publishedDate: z.string().optional(),
+});
+
+const imageSpec = z.strictObject({
+  name: z.string().min(1),
+  osType: z.enum(['Linux', 'Windows']).default('Linux'),
+  osState: z.enum(['Generalized', 'Specialized']).default('Generalized'),
+  hyperVGeneration: z.enum(['V1', 'V2']).default('V2'),
+  publisher: z.string().default('contoso'),
+  offer: z.string().optional(),
+  sku: z.string().optional(),
+  versions: z.array(versionSpec).default([]),
+});
+
+const gallerySpec = z.strictObject({
+  name: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  location: z.string().min(1),
+  images: z.array(imageSpec).min(1),
+});
+
+const imageTemplateSpec = z.strictObject({
+  name: z.string().min(1),
+  resourceGroup: z.string().min(1),
+  location: z.string().optional(),
+  image: z.string().min(1),
+  buildDuration: duration.default('45m'),
+  /** Versions that successive successful runs publish; after the list runs out, the patch number is bumped. */
+  versions: z.array(versionName).optional(),
+  /** Outcome of successive runs (the last one repeats). */
+  outcomes: z.array(z.enum(['Succeeded', 'Failed'])).optional(),
+  targetRegions: z.array(targetRegionSpec).optional(),
+  excludeFromLatest: z.boolean().optional(),
+});
+
+export const healthRuleSpec = z.strictObject({
+  version: z.string().default('*'),
+  regions: z.array(z.string()).optional(),
+  scaleSets: z.array(z.string()).optional(),
+  healthy: z.boolean().optional(),
+  unhealthyProbability: z.number().min(0).max(1).optional(),
+});
+export type HealthRuleSpec = z.infer<typeof healthRuleSpec>;
+
+export const behaviourSpec = z.strictObject({
+  detectionDelay: duration.optional(),
+  detectionJitter: duration.optional(),
+  replicationTime: duration.optional(),
+  regionStagger: duration.optional(),
+  reimageDuration: duration.optional(),
+  healthSettle: duration.optional(),
+  rollbackDuration: duration.optional(),
+  osUpgradeHistoryLimit: z.number().int().min(1).max(100).optional(),
+  replicationFailures: z.array(z.strictObject({ version: z.string(), region: z.string() })).optional(),
+});
+export type BehaviourSpec = z.infer<typeof behaviourSpec>;
+
+const at = { at: duration };
+export const timelineActionSpec = z.discriminatedUnion('action', [
+  z.strictObject({
+    ...at,
+    action: z.literal('publishVersion'),
+    image: z.string(),
+    version: versionName,
+    targetRegions: z.array(targetRegionSpec).optional(),
+    excludeFromLatest: z.boolean().optional(),
+  }),
+  z.strictObject({ ...at, action: z.literal('setTargetRegions'), image: z.string(), version: versionName, targetRegions: z.array(targetRegionSpec) }),
+  z.strictObject({
+    ...at,
+    action: z.literal('setExcludeFromLatest'),
+    image: z.string(),
+    version: versionName,
+    value: z.boolean(),
+    region: z.string().optional(),
+  }),
+  z.strictObject({ ...at, action: z.literal('runImageTemplate'), template: z.string() }),
+  z.strictObject({
+    ...at,
+    action: z.literal('makeUnhealthy'),
+    scaleSet: z.string().optional(),
+    region: z.string().optional(),
+    percent: z.number().min(0).max(100).default(100),
+    duration: duration.optional(),
+  }),
+  z.strictObject({ ...at, action: z.literal('startOSUpgrade'), scaleSet: z.string() }),
+  z.strictObject({ ...at, action: z.literal('cancelRollingUpgrade'), scaleSet: z.string() }),
+]);
+export type TimelineAction = z.infer<typeof timelineActionSpec>;
+
+export const scenarioSpec = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  seed: z.number().int().optional(),
+  health: z.array(healthRuleSpec).optional(),
+  behaviour: behaviourSpec.optional(),
+  timeline: z.array(timelineActionSpec).optional(),
+});
+export type ScenarioSpec = z.infer<typeof scenarioSpec>;
+
+export const fleetSpec = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  subscriptionId: z.string().regex(/^[0-9a-f-]{36}$/i, 'a subscription id is a GUID'),
+  tenantId: z.string().default('72f988bf-86f1-41af-91ab-2d7cd011db47'),
+  startTime: z.string().datetime().default('2025-01-06T08:00:00Z'),
+  seed: z.number().int().optional(),
+  regions: z.array(z.string().min(1)).min(1),
+  gallery: gallerySpec,
+  scaleSets: z.array(scaleSetGroupSpec).default([]),
+  imageTemplates: z.array(imageTemplateSpec).default([]),
+  health: z.array(healthRuleSpec).default([]),
+  behaviour: behaviourSpec.default({}),
+  timeline: z.array(timelineActionSpec).default([]),
+});
+export type FleetSpec = z.infer<typeof fleetSpec>;
+export type FleetSpecInput = z.input<typeof fleetSpec>;
+
+export class SpecError extends Error {}
+
+function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], source: string): string {
+  return [
+    `invalid ${source}:`,
+    ...issues.slice(0, 20).map((i) => `  at ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`),
+  ].join('\n');
+}
+
+function parseText(text: string, source: string): unknown {
+  try {
+    return source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new SpecError(`${source}: cannot parse: ${(e as Error).message}`);
+  }
+}
+
+export function parseFleet(input: unknown, source = 'fleet'): FleetSpec {
+  const r = fleetSpec.safeParse(input);
+  if (!r.success) throw new SpecError(formatIssues(r.error.issues, source));
+  const fleet = r.data;
+  const images = new Set(fleet.gallery.images.map((i) => i.name.toLowerCase()));
+  fleet.scaleSets.forEach((g, i) => {
+    if (!images.has(g.image.toLowerCase())) {
+      throw new SpecError(`invalid ${source}:\n  at scaleSets.${i}.image: no image definition named "${g.image}" in gallery ${fleet.gallery.name}`);
+    }
+  });
+  return fleet;
+}
+
+export function parseScenario(input: unknown, source = 'scenario'): ScenarioSpec {
+  const r = scenarioSpec.safeParse(input);
+  if (!r.success) throw new SpecError(formatIssues(r.error.issues, source));
+  return r.data;
+}
+
+export function loadFleetFile(path: string): FleetSpec {
+  return parseFleet(parseText(readFileSync(path, 'utf8'), path), path);
+}
+export function loadScenarioFile(path: string): ScenarioSpec {
+  return parseScenario(parseText(readFileSync(path, 'utf8'), path), path);
+}
+
+/** Applies a scenario on top of a fleet: health rules and timeline are appended, behaviour keys override. */
+export function mergeScenario(fleet: FleetSpec, scenario: ScenarioSpec): FleetSpec {
+  return {
+    ...fleet,
+    seed: scenario.seed ?? fleet.seed,
+    health: [...(scenario.health ?? []), ...fleet.health],
+    behaviour: { ...fleet.behaviour, ...(scenario.behaviour ?? {}) },
+    timeline: [...fleet.timeline, ...(scenario.timeline ?? [])],
+  };
+}
