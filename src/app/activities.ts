@@ -1,0 +1,126 @@
+/**
+ * The release activities: the only places where the release orchestrator touches the world.
+ * Each is idempotent, so a replay or a restart that runs one again does no harm:
+ *  - observeRelease re-reads ARM (the truth) and returns what changed, as engine events;
+ *  - executeCommand carries out one engine command and returns its outcome as data (never throws);
+ *  - recordLedger upserts ledger rows keyed by (release, sequence).
+ */
+import type { Command, ReleaseEvent, ReleasePlan, ReplicationState } from '../core';
+import { toErrorMessage } from '../azure/errors';
+import type { ReleasePorts } from './ports';
+import type { LedgerEntry } from '../ledger/ledger';
+
+export interface ObserveInput {
+  versionId: string;
+  plan: ReleasePlan;
+  readFleet: boolean;
+  /** Scale sets whose rolling upgrades matter now (open regions not yet upgraded). */
+  scaleSetIds: string[];
+  /** What the release already knows, so only changes come back. */
+  knownReplication: Record<string, ReplicationState>;
+  knownUpgrades: Record<string, string>;
+}
+
+export interface ObserveOutput {
+  events: ReleaseEvent[];
+  /** Why the observation is partial (an ARM read failed); the release carries on with what it has. */
+  errors: string[];
+  exists: boolean;
+}
+
+export async function observeRelease(input: ObserveInput, ports: ReleasePorts): Promise<ObserveOutput> {
+  const events: ReleaseEvent[] = [];
+  const errors: string[] = [];
+  let exists = true;
+  if (input.readFleet) {
+    try {
+      const sets = await ports.readFleet(input.plan);
+      events.push({ kind: 'fleet-observed', scaleSets: sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity })) });
+    } catch (err) {
+      errors.push(`fleet read failed: ${toErrorMessage(err)}`);
+    }
+  }
+  try {
+    const version = await ports.readVersion(input.versionId);
+    if (!version) exists = false;
+    else {
+      events.push({ kind: 'version-published', versionId: version.id, excludeFromLatest: version.excludeFromLatest, targetRegions: version.targetRegions });
+      for (const r of version.replication) {
+        if (input.knownReplication[r.region] !== r.state) events.push({ kind: 'replication-observed', versionId: version.id, region: r.region, state: r.state });
+      }
+    }
+  } catch (err) {
+    errors.push(`version read failed: ${toErrorMessage(err)}`);
+  }
+  if (input.scaleSetIds.length > 0) {
+    try {
+      const upgrades = await ports.readUpgrades(input.scaleSetIds);
+      for (const u of upgrades) {
+        if (!u) continue;
+        const fingerprint = upgradeFingerprint(u);
+        if (input.knownUpgrades[u.scaleSetId] === fingerprint) continue;
+        events.push({ kind: 'rolling-upgrade-observed', scaleSetId: u.scaleSetId, code: u.code, startTime: u.startTime, errorCode: u.errorCode, errorMessage: u.errorMessage, progress: u.progress });
+      }
+    } catch (err) {
+      errors.push(`rolling upgrade read failed: ${toErrorMessage(err)}`);
+    }
+  }
+  return { events, errors, exists };
+}
+
+/** A compact identity of an upgrade observation: same fingerprint, nothing new to tell the engine. */
+export function upgradeFingerprint(u: { code: string; startTime?: string; progress: { successful: number; failed: number; inProgress: number; pending: number } }): string {
+  const p = u.progress;
+  return `${u.code}|${u.startTime ?? ''}|${p.successful}/${p.failed}/${p.inProgress}/${p.pending}`;
+}
+
+export interface ExecuteInput {
+  release: string;
+  command: Command;
+}
+
+export interface ExecuteOutput {
+  ok: boolean;
+  detail: string;
+  attempts?: number;
+}
+
+/** Carries out one command. Failures come back as data; notifications never throw. */
+export async function executeCommand(input: ExecuteInput, ports: ReleasePorts): Promise<ExecuteOutput> {
+  const c = input.command;
+  try {
+    switch (c.kind) {
+      case 'set-regional-exclude':
+        await ports.setRegionalExclude(c.versionId, c.regions, c.excludeFromLatest);
+        return { ok: true, detail: `targetRegions ${c.regions.join(', ')} excludeFromLatest=${c.excludeFromLatest}` };
+      case 'set-target-regions':
+        await ports.addTargetRegions(c.versionId, c.addRegions);
+        return { ok: true, detail: `targetRegions += ${c.addRegions.join(', ')}` };
+      case 'demote-version':
+        await ports.demote(c.versionId);
+        return { ok: true, detail: 'publishingProfile.excludeFromLatest=true' };
+      case 'cancel-rolling-upgrade':
+        await ports.cancelRollingUpgrade(c.scaleSetId);
+        return { ok: true, detail: `rolling upgrade cancelled on ${c.scaleSetId}` };
+      case 'start-os-upgrade':
+        await ports.startOsUpgrade(c.scaleSetId);
+        return { ok: true, detail: `OS upgrade started on ${c.scaleSetId}` };
+      case 'start-rebake':
+        await ports.runImageTemplate(c.imageTemplateId);
+        return { ok: true, detail: `image template run started: ${c.imageTemplateId}` };
+      case 'notify': {
+        const r = await ports.notify(c, input.release);
+        return { ok: r.delivered, detail: r.delivered ? `${c.channel} ${c.notice} delivered to ${c.secretName}` : `${c.channel} ${c.notice} to ${c.secretName} not delivered: ${r.error ?? 'unknown'}`, attempts: r.attempts };
+      }
+      case 'schedule-wake-up':
+        return { ok: true, detail: `wake-up at ${c.at}` };
+    }
+  } catch (err) {
+    return { ok: false, detail: toErrorMessage(err) };
+  }
+}
+
+export async function recordLedger(entries: LedgerEntry[], ports: ReleasePorts): Promise<number> {
+  await ports.ledger.append(entries);
+  return entries.length;
+}

@@ -1,0 +1,77 @@
+/**
+ * The HTTP API: list releases, show one (state, rings, ledger), operator actions, the dashboard, health.
+ * Authentication is the Functions host's function key (authLevel 'function'); the local runtime
+ * enforces the same key. Actions are signals to the release: the engine decides what they mean in the
+ * release's current state and records the cause (e.g. "refused: a demoted version is never promoted").
+ */
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { OperatorAction } from '../core';
+import type { Ledger } from '../ledger/ledger';
+import { renderDashboard } from './dashboard';
+import type { ReleaseInstance, ReleaseRuntime } from './release-runtime';
+
+export interface ApiDeps {
+  runtime: ReleaseRuntime;
+  ledger: Ledger;
+}
+
+const ACTIONS: readonly OperatorAction[] = ['pause', 'resume', 'approve', 'promote', 'abort', 'demote'];
+
+export async function listReleases(_req: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  const releases = (await deps.runtime.list()).sort((a, b) => b.createdTime.localeCompare(a.createdTime));
+  return { status: 200, jsonBody: { releases: releases.map(view) } };
+}
+
+export async function showRelease(req: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  const id = req.params.id ?? '';
+  const instance = await deps.runtime.get(id);
+  if (!instance) return notFound(id);
+  return { status: 200, jsonBody: { ...view(instance), ledger: await deps.ledger.list(id) } };
+}
+
+export async function actOnRelease(req: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  const id = req.params.id ?? '';
+  const action = req.params.action ?? '';
+  if (!ACTIONS.includes(action as OperatorAction)) {
+    return { status: 400, jsonBody: { error: { code: 'UnknownAction', message: `action must be one of ${ACTIONS.join(', ')}; got "${action}"` } } };
+  }
+  let body: { actor?: unknown; reason?: unknown } = {};
+  const text = await req.text();
+  if (text.trim() !== '') {
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return { status: 400, jsonBody: { error: { code: 'InvalidJson', message: 'the body must be JSON like {"actor":"alice@contoso.com","reason":"…"}' } } };
+    }
+  }
+  const actor = typeof body.actor === 'string' && body.actor.trim() ? body.actor.trim().slice(0, 200) : 'api';
+  const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : undefined;
+  const instance = await deps.runtime.get(id);
+  if (!instance) return notFound(id);
+  const ok = await deps.runtime.signal(id, { kind: 'operator', action: action as OperatorAction, actor, ...(reason ? { reason } : {}) });
+  if (!ok) return { status: 409, jsonBody: { error: { code: 'ReleaseNotRunning', message: `release ${id} is ${instance.status}; it takes no more actions` } } };
+  return { status: 202, jsonBody: { release: id, action, actor, accepted: true, note: 'the release decides in its current state; see its ledger for the outcome' } };
+}
+
+export async function dashboard(_req: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
+  const releases = (await deps.runtime.list()).filter((r) => r.summary).sort((a, b) => b.createdTime.localeCompare(a.createdTime));
+  const html = renderDashboard({
+    title: 'Ringmaster releases',
+    generatedAt: new Date().toISOString(),
+    refreshSeconds: 3,
+    releases: await Promise.all(releases.map(async (r) => ({ summary: r.summary!, ledger: await deps.ledger.list(r.instanceId) }))),
+  });
+  return { status: 200, body: html, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" } };
+}
+
+export async function health(): Promise<HttpResponseInit> {
+  return { status: 200, jsonBody: { status: 'ok' } };
+}
+
+function view(r: ReleaseInstance) {
+  return { id: r.instanceId, status: r.status, createdTime: r.createdTime, lastUpdatedTime: r.lastUpdatedTime, ...(r.summary ? { release: r.summary } : {}) };
+}
+
+function notFound(id: string): HttpResponseInit {
+  return { status: 404, jsonBody: { error: { code: 'ReleaseNotFound', message: `no release with id "${id}"` } } };
+}

@@ -1,0 +1,42 @@
+/** ReleaseRuntime over the Durable Functions client binding (in Azure). */
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import type { ReleaseEvent } from '../core';
+import { ORCHESTRATOR, SIGNAL } from './release-orchestrator';
+import type { ReleaseInstance, ReleaseRuntime } from './release-runtime';
+import type { ReleaseSummary } from './release-summary';
+
+export function durableRuntime(client: DurableClient): ReleaseRuntime {
+  return {
+    async start(instanceId, input) {
+      const existing = await client.getStatus(instanceId).catch(() => undefined);
+      if (existing && ['Running', 'Pending', 'ContinuedAsNew'].includes(String(existing.runtimeStatus))) return false;
+      await client.startNew(ORCHESTRATOR, { instanceId, input });
+      return true;
+    },
+    async signal(instanceId, event: ReleaseEvent) {
+      try {
+        await client.raiseEvent(instanceId, SIGNAL, event);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async get(instanceId) {
+      const status = await client.getStatus(instanceId).catch(() => undefined);
+      return status ? toInstance(status) : undefined;
+    },
+    async list() {
+      return (await client.getStatusAll()).map(toInstance);
+    },
+  };
+}
+
+function toInstance(s: DurableOrchestrationStatus): ReleaseInstance {
+  return {
+    instanceId: s.instanceId,
+    status: String(s.runtimeStatus) as ReleaseInstance['status'],
+    createdTime: new Date(s.createdTime).toISOString(),
+    lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+    ...(s.customStatus && typeof s.customStatus === 'object' ? { summary: s.customStatus as ReleaseSummary } : {}),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * What the release activities need from the outside world, as narrow ports. `src/app/wiring.ts` builds
+ * them from the Azure adapters (`src/azure`), the notifier (`src/notify`) and the ledger (`src/ledger`);
+ * tests may pass in-memory versions.
+ */
+import type { Command, NoticeFacts, ReleasePlan, ReplicationState, RollingUpgradeCode, UpgradeProgress } from '../core';
+import type { Ledger } from '../ledger/ledger';
+
+export interface VersionView {
+  id: string;
+  excludeFromLatest: boolean;
+  targetRegions: { name: string; excludeFromLatest: boolean }[];
+  replication: { region: string; state: ReplicationState }[];
+}
+
+export interface ScaleSetView {
+  id: string;
+  region: string;
+  capacity: number;
+}
+
+export interface UpgradeView {
+  scaleSetId: string;
+  code: RollingUpgradeCode;
+  startTime?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  progress: UpgradeProgress;
+}
+
+export interface ReleasePorts {
+  /** The version with its per-region replication; undefined when it does not exist (any more). */
+  readVersion(versionId: string): Promise<VersionView | undefined>;
+  /** Every scale set of the plan's rings, in one fleet read. */
+  readFleet(plan: ReleasePlan): Promise<ScaleSetView[]>;
+  /** Latest rolling upgrade of each scale set (undefined when it never had one). */
+  readUpgrades(scaleSetIds: string[]): Promise<(UpgradeView | undefined)[]>;
+  setRegionalExclude(versionId: string, regions: string[], excludeFromLatest: boolean): Promise<void>;
+  addTargetRegions(versionId: string, regions: string[]): Promise<void>;
+  demote(versionId: string): Promise<void>;
+  cancelRollingUpgrade(scaleSetId: string): Promise<void>;
+  startOsUpgrade(scaleSetId: string): Promise<void>;
+  runImageTemplate(imageTemplateId: string): Promise<void>;
+  notify(command: Extract<Command, { kind: 'notify' }>, release: string): Promise<NotifyResult>;
+  ledger: Ledger;
+}
+
+export interface NotifyResult {
+  delivered: boolean;
+  attempts: number;
+  error?: string;
+}
+
+export type NoticeFactsView = NoticeFacts;

@@ -1,0 +1,107 @@
+/**
+ * The release orchestrator: one durable instance per gallery image version.
+ *
+ * Each round: re-read Azure through `observeRelease`, feed what changed and the signal that woke it to
+ * `decide`, carry out the commands through `executeCommand` (safety commands first and one by one,
+ * notifications together at the end so a slow chat service delays nothing), record everything in the
+ * ledger, publish a summary as custom status, then wait for the next signal or wake-up. It continues as
+ * new every few rounds to keep its history short.
+ *
+ * Deterministic: time is `currentUtcDateTime`, settings come in the input, I/O happens only in activities.
+ */
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { decide, isTerminal, newRelease, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
+import type { LedgerEntry } from '../ledger/ledger';
+import type { ExecuteOutput, ObserveOutput } from './activities';
+import { summarize, watchList } from './release-summary';
+
+export const ORCHESTRATOR = 'releaseOrchestrator';
+export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', record: 'recordLedger' } as const;
+export const SIGNAL = 'signal';
+
+export interface OrchestratorInput {
+  release: string;
+  versionId: string;
+  plan: ReleasePlan;
+  /** How long to sleep when nothing is scheduled (ms); the watcher's events usually wake it sooner. */
+  idlePollMs: number;
+  /** Delay before retrying commands that failed (ms). */
+  retryMs: number;
+  roundsPerGeneration?: number;
+  carry?: { state: ReleaseState; sequence: number; pending: Command[]; signal?: ReleaseEvent };
+}
+
+export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
+  const input = context.df.getInput() as OrchestratorInput;
+  const { release } = input;
+  let state = input.carry?.state ?? newRelease(input.plan, input.versionId, context.df.currentUtcDateTime);
+  let sequence = input.carry?.sequence ?? 0;
+  let pending: Command[] = input.carry?.pending ?? [];
+  let signal: ReleaseEvent | undefined = input.carry?.signal;
+  const rounds = input.roundsPerGeneration ?? 25;
+
+  for (let round = 0; round < rounds; round++) {
+    const now = context.df.currentUtcDateTime;
+    const at = now.toISOString();
+    const rows: LedgerEntry[] = [];
+    const row = (kind: LedgerEntry['kind'], cause: string, payload: unknown) => rows.push({ release, sequence: sequence++, at, kind, cause, payload });
+
+    const watch = watchList(state);
+    const observed = (yield context.df.callActivity(ACTIVITY.observe, {
+      versionId: input.versionId,
+      plan: input.plan,
+      readFleet: round === 0 || !state.fleetObserved,
+      scaleSetIds: Object.keys(watch.scaleSets),
+      knownReplication: state.replication,
+      knownUpgrades: watch.scaleSets,
+    })) as ObserveOutput;
+    for (const e of observed.errors) row('observation', e, null);
+
+    const events: ReleaseEvent[] = [...observed.events, ...(signal ? [signal] : [])];
+    signal = undefined;
+    const commands: Command[] = [...pending];
+    pending = [];
+    for (const event of events) {
+      const d = decide(state, event, now);
+      state = d.state;
+      if (event.kind !== 'version-published' || d.commands.length > 0) row('observation', d.cause, event);
+      if (d.commands.length > 0) row('decision', d.cause, { phase: state.phase, commands: d.commands.map((c) => c.kind) });
+      commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
+    }
+
+    const safety = commands.filter((c) => c.kind !== 'notify');
+    for (const command of safety) {
+      const result = (yield context.df.callActivity(ACTIVITY.execute, { release, command })) as ExecuteOutput;
+      row('command', command.cause, command);
+      row('result', result.detail, { ok: result.ok, kind: command.kind });
+      if (!result.ok) pending.push(command);
+    }
+    const notices = commands.filter((c): c is Extract<Command, { kind: 'notify' }> => c.kind === 'notify');
+    if (notices.length > 0) {
+      const results = (yield context.df.Task.all(notices.map((command) => context.df.callActivity(ACTIVITY.execute, { release, command })))) as ExecuteOutput[];
+      notices.forEach((command, i) => {
+        const result = results[i]!;
+        row('notice', result.detail, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts });
+      });
+    }
+    if (rows.length > 0) yield context.df.callActivity(ACTIVITY.record, rows);
+    context.df.setCustomStatus(summarize(release, state));
+
+    if (isTerminal(state.phase) && pending.length === 0) return summarize(release, state);
+
+    const nowMs = context.df.currentUtcDateTime.getTime();
+    const wakeAt = Math.min(
+      state.wakeAt ? Date.parse(state.wakeAt) : Infinity,
+      nowMs + (pending.length > 0 ? input.retryMs : input.idlePollMs),
+    );
+    const timer = context.df.createTimer(new Date(Math.max(wakeAt, nowMs + 1)));
+    const external = context.df.waitForExternalEvent(SIGNAL);
+    const winner = yield context.df.Task.any([external, timer]);
+    if (winner === external) {
+      timer.cancel();
+      signal = external.result as ReleaseEvent;
+    } else signal = { kind: 'wake-up' };
+  }
+  context.df.continueAsNew({ ...input, carry: { state, sequence, pending, signal } });
+  return undefined;
+}

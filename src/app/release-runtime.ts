@@ -1,0 +1,46 @@
+/**
+ * Where releases run: a port over Durable Functions (the client binding in Azure, the local durable host
+ * in `ringmaster serve`). Handlers talk to this port only.
+ */
+import type { ReleaseEvent } from '../core';
+import type { ReleaseSummary } from './release-summary';
+
+export interface ReleaseInstance {
+  instanceId: string;
+  status: 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'Pending' | 'ContinuedAsNew' | 'Unknown';
+  createdTime: string;
+  lastUpdatedTime: string;
+  summary?: ReleaseSummary;
+}
+
+export interface ReleaseRuntime {
+  /** Starts the orchestration for a release; false when it already runs. */
+  start(instanceId: string, input: unknown): Promise<boolean>;
+  /** Raises a signal; false when no running instance has this id. */
+  signal(instanceId: string, event: ReleaseEvent): Promise<boolean>;
+  get(instanceId: string): Promise<ReleaseInstance | undefined>;
+  list(): Promise<ReleaseInstance[]>;
+}
+
+/**
+ * The durable instance id of a version's release: readable and deterministic, e.g.
+ * `payments-api-1.7.0-3f9a21c4` for …/images/payments-api/versions/1.7.0 (the hash tells apart
+ * equal names in different galleries). Azure instance ids may not contain / \ # ?.
+ */
+export function releaseIdOf(versionId: string): string {
+  const lower = versionId.toLowerCase();
+  const parts = lower.split('/');
+  const version = parts.at(-1) ?? 'version';
+  const image = parts.at(-3) ?? 'image';
+  return `${image}-${version}-${fnv1a(lower)}`.replace(/[^a-z0-9.-]/g, '-');
+}
+
+/** 32-bit FNV-1a as 8 hex digits: short, stable, no crypto needed for an id suffix. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

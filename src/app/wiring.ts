@@ -1,0 +1,172 @@
+/**
+ * Builds the app's dependencies from settings, once per process: the Azure ports over the real SDK
+ * clients, the notifiers, the ledger, the event publisher and the plans. Everything that reads
+ * `process.env` goes through `readAppSettings` (env passed in, so tests give their own).
+ */
+import { readFileSync } from 'node:fs';
+import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { ImageBuilderClient } from '@azure/arm-imagebuilder';
+import { computeClient, imageBuilderClient, resourceGraphClient, type ArmConnection } from '../azure/client-options';
+import { createArmCredential, readCaFile } from '../azure/credentials';
+import { createEventPublisher, type EventPublisher } from '../azure/event-publisher';
+import { createFleetPort } from '../azure/fleet-port';
+import { createGalleryPort } from '../azure/gallery-port';
+import { createImageBuilderPort } from '../azure/image-builder-port';
+import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/settings';
+import { planRegions, validatePlan, type Command, type ReleasePlan } from '../core';
+import { MemoryLedger, type Ledger } from '../ledger/ledger';
+import { TableLedger } from '../ledger/table-ledger';
+import { createNotifier, type Notifier } from '../notify/router';
+import type { Notice } from '../notify/notice';
+import type { UrlPolicy } from '../notify/url-policy';
+import { parse as parseYaml } from 'yaml';
+import type { ReleasePorts } from './ports';
+
+export interface AppSettings {
+  azure: AzureSettings;
+  plans: ReleasePlan[];
+  storageConnection?: string;
+  dashboardUrl?: string;
+  /** `RINGMASTER_IDLE_POLL_SECONDS` (default 600): the longest a release sleeps without a signal. */
+  idlePollMs: number;
+  /** `RINGMASTER_RETRY_SECONDS` (default 60): delay before failed commands are retried. */
+  retryMs: number;
+  /** `RINGMASTER_LRO_POLL_MS` (default 2000): how often long-running ARM operations are polled. */
+  lroPollMs: number;
+  env: Record<string, string | undefined>;
+}
+
+/** Reads every setting the app uses; throws one error listing every problem. */
+export function readAppSettings(env: Record<string, string | undefined>): AppSettings {
+  const azure = readAzureSettings(env);
+  const problems: string[] = [];
+  const plans: ReleasePlan[] = [];
+  for (const file of (env.RINGMASTER_PLANS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    try {
+      const result = validatePlan(parseYaml(readFileSync(file, 'utf8')));
+      if (result.ok) plans.push(result.plan);
+      else problems.push(...result.errors.map((e) => `RINGMASTER_PLANS: ${file}: ${e.path}: ${e.message}`));
+    } catch (err) {
+      problems.push(`RINGMASTER_PLANS: cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new Error(`invalid settings:\n  ${problems.join('\n  ')}`);
+  const seconds = (name: string, fallback: number) => {
+    const v = Number(env[name] ?? fallback);
+    return Number.isFinite(v) && v > 0 ? v * 1000 : fallback * 1000;
+  };
+  return {
+    azure,
+    plans,
+    storageConnection: env.RINGMASTER_LEDGER_CONNECTION ?? env.AzureWebJobsStorage,
+    dashboardUrl: env.RINGMASTER_DASHBOARD_URL,
+    idlePollMs: seconds('RINGMASTER_IDLE_POLL_SECONDS', 600),
+    retryMs: seconds('RINGMASTER_RETRY_SECONDS', 60),
+    lroPollMs: Number(env.RINGMASTER_LRO_POLL_MS ?? 2000),
+    env,
+  };
+}
+
+export interface AppDeps {
+  settings: AppSettings;
+  ports: ReleasePorts;
+  publisher?: EventPublisher;
+}
+
+/** Builds the ports over the real SDK clients. */
+export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
+  const caPem = readCaFile(settings.azure.armCaFile);
+  const connection: ArmConnection = { credential: createArmCredential(settings.azure.armEndpoint), endpoint: settings.azure.armEndpoint, ...(caPem ? { caPem } : {}) };
+  const computes = new Map<string, ComputeManagementClient>();
+  const computeFor = (sub: string) => computes.get(sub) ?? computes.set(sub, computeClient(connection, sub)).get(sub)!;
+  const builders = new Map<string, ImageBuilderClient>();
+  const builderFor = (sub: string) => builders.get(sub) ?? builders.set(sub, imageBuilderClient(connection, sub)).get(sub)!;
+  const runtime = { lroPollIntervalMs: settings.lroPollMs };
+  const gallery = createGalleryPort(computeFor, runtime);
+  const fleet = createFleetPort(resourceGraphClient(connection), computeFor, { ...runtime, subscriptionIds: settings.azure.subscriptionIds });
+  const imageBuilder = createImageBuilderPort(builderFor, runtime);
+  const policy: UrlPolicy = { allowedHosts: settings.azure.notifyAllowedHosts, allowLoopback: settings.azure.notifyAllowLoopback };
+  const resolveSecret = secretResolver(settings.env);
+  const notifiers = new Map<string, Notifier>();
+  const notifierFor = (channel: 'teams' | 'slack', secretName: string) => {
+    const key = `${channel}:${secretName}`;
+    return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, { resolveSecret, policy })).get(key)!;
+  };
+  const ports: ReleasePorts = {
+    async readVersion(versionId) {
+      try {
+        const v = await gallery.getVersion(versionId);
+        return { id: v.id, excludeFromLatest: v.excludeFromLatest, targetRegions: v.targetRegions.map((t) => ({ name: t.name, excludeFromLatest: t.excludeFromLatest })), replication: v.replication.map((r) => ({ region: r.region, state: r.state })) };
+      } catch (err) {
+        if ((err as { kind?: string }).kind === 'not-found') return undefined;
+        throw err;
+      }
+    },
+    async readFleet(plan) {
+      const sets = await fleet.findScaleSets({ imageId: plan.image, regions: planRegions(plan) });
+      return sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity }));
+    },
+    async readUpgrades(ids) {
+      return Promise.all(ids.map(async (id) => {
+        const u = await fleet.getLatestRollingUpgrade(id);
+        return u && { scaleSetId: id, code: u.code as 'Completed', startTime: u.startTime, errorCode: u.errorCode, errorMessage: u.errorMessage, progress: u.progress };
+      }));
+    },
+    async setRegionalExclude(versionId, regions, excludeFromLatest) {
+      await gallery.setRegionalExcludeFromLatest(versionId, regions.map((region) => ({ region, excludeFromLatest })));
+    },
+    async addTargetRegions(versionId, regions) {
+      await gallery.addTargetRegions(versionId, regions.map((name) => ({ name, excludeFromLatest: false })));
+    },
+    async demote(versionId) {
+      await gallery.demote(versionId);
+    },
+    async cancelRollingUpgrade(scaleSetId) {
+      try {
+        await fleet.cancelRollingUpgrade(scaleSetId);
+      } catch (err) {
+        // Nothing to cancel (no upgrade in progress) is the outcome we wanted.
+        const kind = (err as { kind?: string }).kind;
+        if (kind !== 'conflict' && kind !== 'not-found') throw err;
+      }
+    },
+    async startOsUpgrade(scaleSetId) {
+      await fleet.startOSUpgrade(scaleSetId);
+    },
+    async runImageTemplate(id) {
+      await imageBuilder.runTemplate(id);
+    },
+    async notify(command, release) {
+      const record = await notifierFor(command.channel, command.secretName).send(toNotice(command, release, settings.dashboardUrl));
+      return { delivered: record.delivered, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) };
+    },
+    ledger: ledger ?? (settings.storageConnection ? TableLedger.fromConnectionString(settings.storageConnection) : new MemoryLedger()),
+  };
+  const publisher = settings.azure.eventGridTopicEndpoint
+    ? createEventPublisher({ topicEndpoint: settings.azure.eventGridTopicEndpoint, ...(settings.azure.eventGridTopicKey ? { topicKey: settings.azure.eventGridTopicKey } : { credential: connection.credential }), source: '/ringmaster/watcher', ...(caPem ? { caPem } : {}) })
+    : undefined;
+  return { settings, ports, ...(publisher ? { publisher } : {}) };
+}
+
+/** The chat notice for an engine `notify` command. */
+export function toNotice(c: Extract<Command, { kind: 'notify' }>, release: string, dashboardUrl?: string): Notice {
+  const f = c.facts;
+  return {
+    kind: c.notice as Notice['kind'],
+    releaseId: release,
+    eventId: c.dedupeKey,
+    versionId: f.versionId,
+    ...(f.ring ? { ring: f.ring } : {}),
+    ...(f.regions ? { regions: f.regions } : {}),
+    summary: f.reason,
+    nextStep: f.nextStep,
+    ...(f.errorCode ? { azureErrorCode: f.errorCode } : {}),
+    ...(f.scaleSetId ? { scaleSetIds: [f.scaleSetId] } : {}),
+    numbers: {
+      ...(f.unhealthyPercent !== undefined ? { unhealthyPercent: f.unhealthyPercent } : {}),
+      ...(f.instances ? { instancesUpgraded: f.instances.upgraded, instancesFailed: f.instances.failed, instancesTotal: f.instances.total } : {}),
+    },
+    ...(dashboardUrl ? { dashboardUrl } : {}),
+    occurredAt: new Date().toISOString(),
+  };
+}

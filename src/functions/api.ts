@@ -1,0 +1,15 @@
+/** The HTTP API (function key) and the health endpoint (anonymous). */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { actOnRelease, dashboard, health, listReleases, showRelease, type ApiDeps } from '../app/api';
+import { appDeps, runtimeFor } from './deps';
+
+type ApiHandler = (req: HttpRequest, deps: ApiDeps) => Promise<HttpResponseInit>;
+const withDeps = (h: ApiHandler) => (req: HttpRequest, context: InvocationContext) => h(req, { runtime: runtimeFor(context), ledger: appDeps().ports.ledger });
+const durable = [df.input.durableClient()];
+
+app.http('listReleases', { methods: ['GET'], authLevel: 'function', route: 'releases', extraInputs: durable, handler: withDeps(listReleases) });
+app.http('showRelease', { methods: ['GET'], authLevel: 'function', route: 'releases/{id}', extraInputs: durable, handler: withDeps(showRelease) });
+app.http('actOnRelease', { methods: ['POST'], authLevel: 'function', route: 'releases/{id}/{action}', extraInputs: durable, handler: withDeps(actOnRelease) });
+app.http('dashboard', { methods: ['GET'], authLevel: 'function', route: 'dashboard', extraInputs: durable, handler: withDeps(dashboard) });
+app.http('health', { methods: ['GET'], authLevel: 'anonymous', route: 'health', handler: health });
