@@ -1,0 +1,194 @@
+/**
+ * Scale sets: find a release's fleet in one Resource Graph query, and read/act on rolling upgrades.
+ * Rolling-upgrade status reads are throttled to about 12 a minute per scale set by ARM, so callers poll only the
+ * scale sets of open rings; `findScaleSets` replaces N GETs with ⌈N/1000⌉ paged queries.
+ */
+import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import { NotFound } from './errors';
+import { scaleSetQuery, toScaleSetInfo } from './fleet-query';
+import { type CallOptions, callArm, type LroCallOptions, lroInterval, type PortRuntime, settle } from './port-runtime';
+import { parseScaleSetId, type ScaleSetId } from './resource-ids';
+import type { OSUpgradeHistoryEntry, RollingUpgradeStatus, ScaleSetInfo, UpgradeProgress } from './types';
+
+export interface ScaleSetQuery {
+  /** Gallery image definition id the scale sets reference (latest or pinned). */
+  imageId: string;
+  /** Regions of every ring of interest, in one query. Empty means all regions. */
+  regions: readonly string[];
+  /** Subscriptions to search; default: the port's configured list. */
+  subscriptionIds?: readonly string[];
+}
+
+export interface FleetPort {
+  findScaleSets(query: ScaleSetQuery, options?: CallOptions): Promise<ScaleSetInfo[]>;
+  /** `undefined` when the scale set has never run a rolling upgrade. */
+  getLatestRollingUpgrade(scaleSetId: string, options?: CallOptions): Promise<RollingUpgradeStatus | undefined>;
+  listOSUpgradeHistory(scaleSetId: string, options?: CallOptions): Promise<OSUpgradeHistoryEntry[]>;
+  /** Cancels the running rolling upgrade; waits for the cancellation by default. */
+  cancelRollingUpgrade(scaleSetId: string, options?: LroCallOptions): Promise<void>;
+  /** Starts a user OS rolling upgrade to the latest image; returns once accepted unless `waitForCompletion`. */
+  startOSUpgrade(scaleSetId: string, options?: LroCallOptions): Promise<void>;
+}
+
+export interface FleetPortOptions extends PortRuntime {
+  subscriptionIds: readonly string[];
+  /** Rows per Resource Graph page (max 1000). */
+  pageSize?: number;
+}
+
+type AbortSignalLikeMs = NonNullable<NonNullable<Parameters<ResourceGraphClient['resources']>[1]>['abortSignal']>;
+
+type SdkProgress = { successfulInstanceCount?: number; failedInstanceCount?: number; inProgressInstanceCount?: number; pendingInstanceCount?: number };
+
+function progressOf(p: SdkProgress | undefined): UpgradeProgress {
+  return {
+    successful: p?.successfulInstanceCount ?? 0,
+    failed: p?.failedInstanceCount ?? 0,
+    inProgress: p?.inProgressInstanceCount ?? 0,
+    pending: p?.pendingInstanceCount ?? 0,
+  };
+}
+
+const iso = (d: Date | string | undefined): string | undefined =>
+  d === undefined ? undefined : d instanceof Date ? d.toISOString() : String(d);
+
+function requireScaleSetId(id: string): ScaleSetId {
+  const parsed = parseScaleSetId(id);
+  if (!parsed) throw new NotFound(`not a VM scale set id: ${id}`);
+  return parsed;
+}
+
+/** 404 codes that mean "the scale set (or its parents) is gone", as opposed to "no rolling upgrade yet". */
+const MISSING_RESOURCE_CODES = new Set(['ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'ParentResourceNotFound']);
+
+export function createFleetPort(
+  graph: ResourceGraphClient,
+  computeFor: (subscriptionId: string) => ComputeManagementClient,
+  runtime: FleetPortOptions,
+): FleetPort {
+  const signalOf = (o?: CallOptions) => (o?.abortSignal ? { abortSignal: o.abortSignal } : {});
+  return {
+    async findScaleSets(query, options) {
+      const query_ = scaleSetQuery(query.imageId, query.regions);
+      const subscriptions = [...(query.subscriptionIds ?? runtime.subscriptionIds)];
+      const out: ScaleSetInfo[] = [];
+      let skipToken: string | undefined;
+      do {
+        const page = await callArm(
+          'fleet.findScaleSets',
+          () =>
+            graph.resources(
+              {
+                query: query_,
+                subscriptions,
+                options: { top: runtime.pageSize ?? 1000, resultFormat: 'objectArray', ...(skipToken ? { skipToken } : {}) },
+              },
+              // ms-rest-js types its own AbortSignalLike; the runtime object is the same.
+              (options?.abortSignal ? { abortSignal: options.abortSignal as unknown as AbortSignalLikeMs } : {}),
+            ),
+          runtime,
+          options,
+        );
+        const rows: unknown = page.data;
+        if (Array.isArray(rows)) out.push(...rows.map(toScaleSetInfo));
+        skipToken = page.skipToken;
+      } while (skipToken);
+      return out;
+    },
+
+    async getLatestRollingUpgrade(scaleSetId, options) {
+      const id = requireScaleSetId(scaleSetId);
+      try {
+        const s = await callArm(
+          'fleet.getLatestRollingUpgrade',
+          () => computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.getLatest(id.resourceGroup, id.name, signalOf(options)),
+          runtime,
+          options,
+        );
+        const status: RollingUpgradeStatus = {
+          scaleSetId,
+          code: s.runningStatus?.code ?? 'Unknown',
+          progress: progressOf(s.progress),
+        };
+        const start = iso(s.runningStatus?.startTime);
+        if (start !== undefined) status.startTime = start;
+        if (s.runningStatus?.lastAction) status.lastAction = s.runningStatus.lastAction;
+        if (s.error?.code) status.errorCode = s.error.code;
+        if (s.error?.message) status.errorMessage = s.error.message;
+        return status;
+      } catch (e) {
+        if (e instanceof NotFound && !MISSING_RESOURCE_CODES.has(e.code ?? '')) return undefined;
+        throw e;
+      }
+    },
+
+    async listOSUpgradeHistory(scaleSetId, options) {
+      const id = requireScaleSetId(scaleSetId);
+      return callArm(
+        'fleet.listOSUpgradeHistory',
+        async () => {
+          const out: OSUpgradeHistoryEntry[] = [];
+          const iter = computeFor(id.subscriptionId).virtualMachineScaleSets.listOSUpgradeHistory(id.resourceGroup, id.name, signalOf(options));
+          for await (const h of iter) {
+            const p = h.properties;
+            const entry: OSUpgradeHistoryEntry = { code: p?.runningStatus?.code ?? 'Unknown', progress: progressOf(p?.progress) };
+            const start = iso(p?.runningStatus?.startTime);
+            if (start !== undefined) entry.startTime = start;
+            const end = iso(p?.runningStatus?.endTime);
+            if (end !== undefined) entry.endTime = end;
+            if (p?.startedBy) entry.startedBy = p.startedBy;
+            const target = p?.targetImageReference;
+            if (target?.id) entry.targetImageId = target.id;
+            if (p?.error?.code) entry.errorCode = p.error.code;
+            if (p?.error?.message) entry.errorMessage = p.error.message;
+            if (p?.rollbackInfo) {
+              entry.rolledBack = {
+                successful: p.rollbackInfo.successfullyRolledbackInstanceCount ?? 0,
+                failed: p.rollbackInfo.failedRolledbackInstanceCount ?? 0,
+              };
+            }
+            out.push(entry);
+          }
+          return out;
+        },
+        runtime,
+        options,
+      );
+    },
+
+    async cancelRollingUpgrade(scaleSetId, options) {
+      const id = requireScaleSetId(scaleSetId);
+      await callArm(
+        'fleet.cancelRollingUpgrade',
+        () =>
+          settle(
+            computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.cancel(id.resourceGroup, id.name, {
+              updateIntervalInMs: lroInterval(runtime),
+              ...signalOf(options),
+            }),
+            options?.waitForCompletion ?? true,
+          ),
+        runtime,
+        options,
+      );
+    },
+
+    async startOSUpgrade(scaleSetId, options) {
+      const id = requireScaleSetId(scaleSetId);
+      await callArm(
+        'fleet.startOSUpgrade',
+        () =>
+          settle(
+            computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.startOSUpgrade(id.resourceGroup, id.name, {
+              updateIntervalInMs: lroInterval(runtime),
+              ...signalOf(options),
+            }),
+            options?.waitForCompletion ?? false,
+          ),
+        runtime,
+        options,
+      );
+    },
+  };
+}

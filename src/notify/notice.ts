@@ -1,0 +1,165 @@
+/**
+ * What a chat message says, independent of the chat service: the notice, and its title, facts and links.
+ * Teams and Slack render the same facts in the same order, so the two never disagree.
+ */
+
+export const NOTICE_KINDS = [
+  'ring-opened',
+  'awaiting-approval',
+  'paused',
+  'resumed',
+  'inconclusive',
+  'demoted',
+  'completed',
+  'failed',
+  'aborted',
+  'rebake-succeeded',
+  'rebake-failed',
+] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/** The numbers behind a decision; each optional, rendered when present. */
+export interface NoticeNumbers {
+  /** 1-based batch of the rolling upgrade. */
+  batch?: number;
+  batchCount?: number;
+  /** Share of upgraded instances that are unhealthy, 0–100. */
+  unhealthyPercent?: number;
+  /** The limit it was compared with (`maxUnhealthyUpgradedInstancePercent`). */
+  unhealthyLimitPercent?: number;
+  instancesUpgraded?: number;
+  instancesFailed?: number;
+  instancesTotal?: number;
+}
+
+export interface Notice {
+  kind: NoticeKind;
+  /** Stable id of the release (one per gallery image version); part of the dedupe key. */
+  releaseId: string;
+  /** Id of the transition or event that caused this notice; part of the dedupe key. */
+  eventId: string;
+  /** Gallery image version ARM id. */
+  versionId: string;
+  ring?: string;
+  regions?: string[];
+  /** One or two sentences: what happened. */
+  summary: string;
+  numbers?: NoticeNumbers;
+  /** e.g. `MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade`. */
+  azureErrorCode?: string;
+  /** What a human should do now, if anything. */
+  nextStep?: string;
+  scaleSetIds?: string[];
+  dashboardUrl?: string;
+  /** ISO 8601. */
+  occurredAt: string;
+}
+
+export type NoticeTone = 'attention' | 'warning' | 'good';
+
+const TONE: Record<NoticeKind, NoticeTone> = {
+  'ring-opened': 'good',
+  'awaiting-approval': 'warning',
+  paused: 'warning',
+  resumed: 'good',
+  inconclusive: 'warning',
+  demoted: 'attention',
+  completed: 'good',
+  failed: 'attention',
+  aborted: 'attention',
+  'rebake-succeeded': 'good',
+  'rebake-failed': 'attention',
+};
+
+const VERB: Record<NoticeKind, string> = {
+  'ring-opened': 'Ring opened',
+  'awaiting-approval': 'Awaiting approval',
+  paused: 'Paused',
+  resumed: 'Resumed',
+  inconclusive: 'Inconclusive health, paused',
+  demoted: 'Demoted',
+  completed: 'Completed',
+  failed: 'Failed',
+  aborted: 'Aborted',
+  'rebake-succeeded': 'Rebake succeeded',
+  'rebake-failed': 'Rebake failed',
+};
+
+export function noticeTone(kind: NoticeKind): NoticeTone {
+  return TONE[kind];
+}
+
+const VERSION_RE = /\/galleries\/([^/]+)\/images\/([^/]+)\/versions\/([^/]+)$/i;
+
+/** `{ image: 'payments-api', version: '1.7.0' }` from a version id (or the raw id when it is not one). */
+export function versionLabel(versionId: string): { image: string; version: string } {
+  const m = VERSION_RE.exec(versionId.replace(/\/+$/, ''));
+  return m ? { image: m[2] ?? '', version: m[3] ?? '' } : { image: '', version: versionId };
+}
+
+/** Azure portal link to a resource id. */
+export function portalUrl(resourceId: string): string {
+  return `https://portal.azure.com/#@/resource${resourceId.replace(/\/+$/, '')}`;
+}
+
+/** e.g. `Demoted: payments-api 1.7.0 (ring canary)` */
+export function noticeTitle(n: Notice): string {
+  const { image, version } = versionLabel(n.versionId);
+  const ring = n.ring ? ` (ring ${n.ring})` : '';
+  return `${VERB[n.kind]}: ${image ? `${image} ` : ''}${version}${ring}`;
+}
+
+export interface Fact {
+  title: string;
+  value: string;
+}
+
+function pct(n: number): string {
+  return `${Math.round(n * 10) / 10} %`;
+}
+
+/** The facts block, in a fixed order, skipping what the notice does not carry. */
+export function noticeFacts(n: Notice): Fact[] {
+  const facts: Fact[] = [];
+  const { image, version } = versionLabel(n.versionId);
+  facts.push({ title: 'Version', value: image ? `${image} ${version}` : version });
+  if (n.ring) facts.push({ title: 'Ring', value: n.ring });
+  if (n.regions && n.regions.length > 0) facts.push({ title: 'Regions', value: n.regions.join(', ') });
+  const x = n.numbers ?? {};
+  if (x.batch !== undefined) {
+    facts.push({ title: 'Batch', value: x.batchCount !== undefined ? `${x.batch} of ${x.batchCount}` : `${x.batch}` });
+  }
+  if (x.unhealthyPercent !== undefined) {
+    const limit = x.unhealthyLimitPercent !== undefined ? ` (limit ${pct(x.unhealthyLimitPercent)})` : '';
+    facts.push({ title: 'Unhealthy upgraded', value: `${pct(x.unhealthyPercent)}${limit}` });
+  }
+  if (x.instancesUpgraded !== undefined || x.instancesTotal !== undefined) {
+    const upgraded = x.instancesUpgraded ?? 0;
+    const total = x.instancesTotal !== undefined ? ` of ${x.instancesTotal}` : '';
+    const failed = x.instancesFailed !== undefined ? `, ${x.instancesFailed} failed` : '';
+    facts.push({ title: 'Instances upgraded', value: `${upgraded}${total}${failed}` });
+  } else if (x.instancesFailed !== undefined) {
+    facts.push({ title: 'Instances failed', value: `${x.instancesFailed}` });
+  }
+  if (n.azureErrorCode) facts.push({ title: 'Azure error', value: n.azureErrorCode });
+  if (n.scaleSetIds && n.scaleSetIds.length > 0) {
+    facts.push({ title: 'Scale sets', value: n.scaleSetIds.map((id) => id.split('/').pop() ?? id).join(', ') });
+  }
+  facts.push({ title: 'When', value: n.occurredAt });
+  return facts;
+}
+
+export interface Link {
+  title: string;
+  url: string;
+}
+
+/** Portal links (version, up to three scale sets) and the dashboard. */
+export function noticeLinks(n: Notice): Link[] {
+  const links: Link[] = [{ title: 'Version in Azure portal', url: portalUrl(n.versionId) }];
+  for (const id of (n.scaleSetIds ?? []).slice(0, 3)) {
+    links.push({ title: `Scale set ${id.split('/').pop() ?? ''} in portal`, url: portalUrl(id) });
+  }
+  if (n.dashboardUrl) links.push({ title: 'Ringmaster dashboard', url: n.dashboardUrl });
+  return links;
+}

@@ -1,0 +1,103 @@
+/**
+ * Slack through an incoming webhook with `@slack/webhook` (Block Kit). One message per notice.
+ * The library's own retries stay off (`retryConfig: { retries: 0 }`, its default) and its `fetch` is our guarded
+ * transport, so the URL policy, timeouts and the retry budget of `delivery.ts` apply exactly as for Teams.
+ */
+import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
+import { deliver, type DeliveryRecord, outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { type HttpResult, transportFetch, type TransportOptions } from './http-transport';
+import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
+import type { Notifier } from './router';
+import type { WebhookNotifierOptions } from './teams';
+import { checkWebhookUrl } from './url-policy';
+
+const EMOJI = { attention: ':red_circle:', warning: ':large_yellow_circle:', good: ':large_green_circle:' } as const;
+
+/** Slack's limits: header text 150, section text 3000, field text 2000, ≤ 10 fields, button text 75. */
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Escapes `&`, `<` and `>` as Slack's mrkdwn requires. */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export interface SlackMessage {
+  text: string;
+  blocks: NonNullable<IncomingWebhookSendArguments['blocks']>;
+}
+
+export function buildSlackMessage(notice: Notice): SlackMessage {
+  const title = noticeTitle(notice);
+  const facts = noticeFacts(notice).slice(0, 10);
+  const blocks: SlackMessage['blocks'] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(title, 150), emoji: true } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`${EMOJI[noticeTone(notice.kind)]} ${escapeMrkdwn(notice.summary)}`, 3000) },
+    },
+    {
+      type: 'section',
+      fields: facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${escapeMrkdwn(f.title)}*\n${escapeMrkdwn(f.value)}`, 2000) })),
+    },
+  ];
+  if (notice.nextStep) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Next step:* ${escapeMrkdwn(notice.nextStep)}`, 3000) } });
+  }
+  const links = noticeLinks(notice).slice(0, 25);
+  blocks.push({
+    type: 'actions',
+    elements: links.map((l, i) => ({
+      type: 'button',
+      text: { type: 'plain_text', text: clip(l.title, 75) },
+      url: l.url,
+      action_id: `ringmaster-link-${i}`,
+    })),
+  });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`Ringmaster · release ${notice.releaseId} · ${notice.occurredAt}`) }],
+  });
+  return { text: `${title}: ${notice.summary}`, blocks };
+}
+
+export function createSlackNotifier(options: WebhookNotifierOptions): Notifier {
+  const check = checkWebhookUrl(options.url, options.policy);
+  return {
+    route: options.route,
+    channel: 'slack',
+    async send(notice: Notice): Promise<DeliveryRecord> {
+      const meta = { route: options.route, channel: 'slack' as const, notice };
+      if (!check.ok) {
+        return deliver(meta, async () => ({ ok: false, retryable: false, error: `webhook URL refused: ${check.reason}` }), {
+          ...options,
+          maxAttempts: 1,
+        }).then((r) => ({ ...r, attempts: 0 }));
+      }
+      const message = buildSlackMessage(notice);
+      return deliver(
+        meta,
+        async (timeoutMs) => {
+          let last: HttpResult | undefined;
+          const transport: TransportOptions = { policy: options.policy, timeoutMs };
+          if (options.ca !== undefined) transport.ca = options.ca;
+          const webhook = new IncomingWebhook(check.url.toString(), {
+            fetch: transportFetch(transport, (r) => (last = r)),
+            timeout: timeoutMs,
+            retryConfig: { retries: 0 },
+          });
+          try {
+            await webhook.send(message);
+            return { ok: true, status: last?.status ?? 200 };
+          } catch (e) {
+            if (last) return outcomeOfStatus(last.status, last.body, retryAfterFromHeaders(last.headers, Date.now()));
+            const cause = e instanceof Error && 'original' in e && e.original instanceof Error ? e.original : e;
+            return { ok: false, retryable: true, error: cause instanceof Error ? cause.message : String(cause) };
+          }
+        },
+        options,
+      );
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Microsoft Teams through a Workflows (Power Automate) webhook: the "Post to a channel when a webhook request is
+ * received" template accepts `{ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive',
+ * content: <Adaptive Card> }] }` and answers 202. Office 365 connectors (MessageCard) are retired, so only this shape.
+ * Cards use Adaptive Card schema 1.5, the highest Teams renders.
+ */
+import { deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { postRaw, type TransportOptions } from './http-transport';
+import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
+import { checkWebhookUrl, type UrlPolicy } from './url-policy';
+import type { Notifier } from './router';
+
+export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+export interface AdaptiveCard {
+  $schema: string;
+  type: 'AdaptiveCard';
+  version: '1.5';
+  body: Record<string, unknown>[];
+  actions: { type: 'Action.OpenUrl'; title: string; url: string }[];
+  msteams?: { width: 'Full' };
+}
+
+export interface WorkflowsMessage {
+  type: 'message';
+  attachments: { contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE; contentUrl: null; content: AdaptiveCard }[];
+}
+
+const COLOR = { attention: 'Attention', warning: 'Warning', good: 'Good' } as const;
+
+/** The Adaptive Card for a notice: title, summary, facts, next step, links. */
+export function buildAdaptiveCard(notice: Notice): AdaptiveCard {
+  const body: Record<string, unknown>[] = [
+    {
+      type: 'TextBlock',
+      text: noticeTitle(notice),
+      size: 'Large',
+      weight: 'Bolder',
+      color: COLOR[noticeTone(notice.kind)],
+      style: 'heading',
+      wrap: true,
+    },
+    { type: 'TextBlock', text: notice.summary, wrap: true },
+    { type: 'FactSet', facts: noticeFacts(notice).map((f) => ({ title: f.title, value: f.value })) },
+  ];
+  if (notice.nextStep) {
+    body.push({ type: 'TextBlock', text: `**Next step:** ${notice.nextStep}`, wrap: true, spacing: 'Medium' });
+  }
+  return {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.5',
+    body,
+    actions: noticeLinks(notice).map((l) => ({ type: 'Action.OpenUrl', title: l.title, url: l.url })),
+    msteams: { width: 'Full' },
+  };
+}
+
+/** The Workflows webhook envelope around the card. */
+export function buildTeamsMessage(notice: Notice): WorkflowsMessage {
+  return {
+    type: 'message',
+    attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, contentUrl: null, content: buildAdaptiveCard(notice) }],
+  };
+}
+
+export interface WebhookNotifierOptions extends DeliveryOptions {
+  /** Route name (for records and dedupe), e.g. the secret name `teams-payments-oncall`. */
+  route: string;
+  /** The webhook URL (a secret: never logged, never put in a record). */
+  url: string;
+  policy: UrlPolicy;
+  /** Extra CA (PEM) for a local HTTPS sink. */
+  ca?: string;
+}
+
+export function createTeamsNotifier(options: WebhookNotifierOptions): Notifier {
+  const check = checkWebhookUrl(options.url, options.policy);
+  return {
+    route: options.route,
+    channel: 'teams',
+    async send(notice: Notice): Promise<DeliveryRecord> {
+      const meta = { route: options.route, channel: 'teams' as const, notice };
+      if (!check.ok) {
+        return deliver(meta, async () => ({ ok: false, retryable: false, error: `webhook URL refused: ${check.reason}` }), {
+          ...options,
+          maxAttempts: 1,
+        }).then((r) => ({ ...r, attempts: 0 }));
+      }
+      const payload = JSON.stringify(buildTeamsMessage(notice));
+      return deliver(
+        meta,
+        async (timeoutMs) => {
+          const transport: TransportOptions = { policy: options.policy, timeoutMs };
+          if (options.ca !== undefined) transport.ca = options.ca;
+          const r = await postRaw(check.url, payload, {}, transport);
+          return outcomeOfStatus(r.status, r.body, retryAfterFromHeaders(r.headers, Date.now()));
+        },
+        options,
+      );
+    },
+  };
+}
