@@ -1,6 +1,5 @@
 /** The `ringmaster` command line. Each command lives in its own module; this file only dispatches. */
 import { runPlanCommand } from './plan-command';
-import { runRehearseCommand } from './rehearse-command';
 
 const HELP = `ringmaster — releases Azure Compute Gallery image versions ring by ring, and demotes bad ones.
 
@@ -21,7 +20,8 @@ type Command = (argv: string[]) => number | Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => runPlanCommand,
-  rehearse: async () => runRehearseCommand,
+  rehearse: async () => (await import('./rehearse-command')).runRehearseCommand,
+  sim: async () => (await import('../sim/cli')).runSimCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,105 @@
-/** `ringmaster rehearse` — placeholder until the local runtime exists. */
-export function runRehearseCommand(): number {
-  console.error('ringmaster rehearse: not built yet. The rehearsal needs the local runtime and the Functions app; see README.md "What exists today".');
-  return 1;
+/**
+ * `ringmaster rehearse`: the README's main job (`npm start`). Rehearses a release end to end on loopback —
+ * the fleet simulator, Azurite and the local runtime running the same app as Azure — and compares it with
+ * the same scenario under Azure alone.
+ */
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPlanOrThrow } from './plan-file';
+import { renderReportHtml, type Report } from '../local/report';
+import { runRehearsal, type Progress } from '../local/rehearsal';
+import { loadScenario, SCENARIO_NAMES } from '../local/scenario';
+
+export const REHEARSE_HELP = `Usage: ringmaster rehearse [--scenario NAME|FILE] [--plan FILE] [--json] [--out DIR] [--no-baseline]
+
+Rehearses a release on this machine, with no Azure subscription: starts the Azure fleet simulator
+(ARM + Event Grid on https://127.0.0.1), Azurite (the ledger) and the local Functions runtime (the same
+app that runs in Azure), subscribes the runtime's webhooks to the simulator's Event Grid, and runs the
+scenario to its end on the simulator's virtual clock, in lockstep (as fast as this machine allows).
+Then it runs the same scenario with no controller — Azure alone — and compares the blast radius.
+
+Options:
+  --scenario NAME|FILE  one of: ${SCENARIO_NAMES.join(', ')} (default payments),
+                        or a scenario file (see docs/rehearsal.md)
+  --plan FILE           use this release plan instead of the scenario's
+  --out DIR             where report.json and report.html go (default .ringmaster/)
+  --json                print report.json on stdout (progress goes to stderr)
+  --no-baseline         skip the Azure-alone comparison run
+
+Exit status: 0 when the scenario's expected outcome happened, 1 when it did not, 2 on bad usage.
+`;
+
+export async function runRehearseCommand(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { scenario: { type: 'string', default: 'payments' }, plan: { type: 'string' }, out: { type: 'string', default: '.ringmaster' }, json: { type: 'boolean', default: false }, 'no-baseline': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  } catch (err) {
+    console.error(`ringmaster rehearse: ${(err as Error).message}\n\n${REHEARSE_HELP}`);
+    return 2;
+  }
+  if (args.values.help) {
+    console.log(REHEARSE_HELP);
+    return 0;
+  }
+  const root = resolve(__dirname, '..');
+  const scenario = loadScenario(args.values.scenario!, root);
+  if (args.values.plan) scenario.planFile = resolve(args.values.plan);
+  const plan = loadPlanOrThrow(scenario.planFile);
+  const outDir = resolve(args.values.out!);
+  const say = args.values.json ? (m: string) => process.stderr.write(`${m}\n`) : (m: string) => process.stdout.write(`${m}\n`);
+  const live = !args.values.json && process.stdout.isTTY === true;
+  say(`ringmaster rehearse: scenario ${scenario.name} — ${scenario.description}`);
+  say(`  plan ${scenario.planFile}\n  fleet ${scenario.fleetFile}`);
+  const requireApp = createRequire(join(root, 'dist', 'index.js'));
+  const { report, summaries, ledgers } = await runRehearsal({
+    scenario,
+    plan,
+    root,
+    outDir,
+    loadApp: () => requireApp(join(root, 'dist', 'index.js')),
+    onProgress: progressPrinter(say, live),
+    log: process.env.RINGMASTER_DEBUG ? say : () => {},
+    baseline: !args.values['no-baseline'],
+  });
+  if (live) process.stdout.write('\r\x1b[2K');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'report.html'), renderReportHtml(report, summaries, ledgers));
+  if (args.values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printSummary(report, outDir, say);
+  return report.outcome === 'passed' ? 0 : 1;
+}
+
+function progressPrinter(say: (m: string) => void, live: boolean): (p: Progress) => void {
+  let last = '';
+  return (p) => {
+    const hours = (p.elapsedSimMs / 3_600_000).toFixed(1);
+    const releases = p.releases.map((r) => `${r.version} ${r.phase}${r.ring ? `@${r.ring}` : ''}`).join(' · ');
+    if (live) {
+      const up = p.upgrading.slice(0, 3).map((u) => `${u.region} ${u.batch} ${u.unhealthyPercent}% unhealthy`).join(', ');
+      process.stdout.write(`\r\x1b[2K[sim +${hours}h ${p.simTime.slice(11, 16)}Z] ${releases}${up ? ` | upgrading: ${up}` : ''}`.slice(0, process.stdout.columns ?? 160));
+      return;
+    }
+    if (releases !== last) say(`  [sim +${hours}h] ${releases || 'waiting for a version'}`);
+    last = releases;
+  };
+}
+
+function printSummary(r: Report, outDir: string, say: (m: string) => void): void {
+  say('');
+  for (const rel of r.releases) {
+    const rings = rel.rings.filter((x) => x.openedAt).map((x) => x.name).join(' → ') || 'no ring';
+    say(`  ${rel.version}: ${rel.finalState}${rel.demoted ? ` in ${rings.split(' → ').at(-1)}` : ''} (rings: ${rings}; ${rel.instancesUpgraded} instances ran it; ${rel.maxInstancesOnVersionOutsideOpenRings} outside open rings)`);
+    if (rel.demotionCause) say(`    cause: ${rel.demotionCause}`);
+  }
+  const delivered = r.notifications.filter((n) => n.delivered).length;
+  say(`  notices: ${delivered}/${r.notifications.length} delivered — ${r.notifications.map((n) => `${n.event}(${n.channel}, ${n.version})`).join(', ')}`);
+  if (r.baseline) {
+    say(`  blast radius: ${r.blastRadius.instancesOnBadVersion} instances in ${r.blastRadius.regionsAffected} region(s) on a bad version; Azure alone: ${r.baseline.instancesOnBadVersion} in ${r.baseline.regionsAffected} (ratio ${r.blastRadius.ratioToBaseline ?? 'n/a'})`);
+  }
+  say(`  ARM calls: ${r.armCalls.total} · simulated ${r.simulatedDuration} in ${(r.wallMs / 1000).toFixed(1)} s`);
+  say(`  ${r.outcome === 'passed' ? 'PASSED' : 'FAILED'}${r.failures.length ? `: ${r.failures.join('; ')}` : ''}`);
+  say(`  report: ${join(outDir, 'report.json')}, ${join(outDir, 'report.html')}`);
 }

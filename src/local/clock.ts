@@ -42,3 +42,45 @@ export function followingClock(now: () => Date, speed: () => number): HostClock 
     },
   };
 }
+
+/**
+ * A clock stepped by its owner (the rehearsal's lockstep loop): now() follows the simulator, and timers
+ * fire only when `fireDue()` is called after the simulator moved, so a rehearsal is deterministic and
+ * runs as fast as the machine allows.
+ */
+export class SteppedClock implements HostClock {
+  private timers: { at: number; fn: () => void; live: boolean }[] = [];
+
+  constructor(private readonly source: () => Date) {}
+
+  now(): Date {
+    return this.source();
+  }
+
+  setTimer(at: Date, fn: () => void): () => void {
+    const t = { at: at.getTime(), fn, live: true };
+    this.timers.push(t);
+    return () => {
+      t.live = false;
+    };
+  }
+
+  /** Fires every timer due at the current time, earliest first; returns how many fired. */
+  fireDue(): number {
+    const now = this.source().getTime();
+    const due = this.timers.filter((t) => t.live && t.at <= now).sort((a, b) => a.at - b.at);
+    this.timers = this.timers.filter((t) => t.live && t.at > now);
+    for (const t of due) {
+      t.live = false;
+      t.fn();
+    }
+    return due.length;
+  }
+
+  /** The earliest pending timer, if any. */
+  nextAt(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.timers) if (t.live && (next === undefined || t.at < next)) next = t.at;
+    return next;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Samples a simulated fleet at every lockstep step and keeps the figures a rehearsal reports: which
+ * instances ever ran a bad version, in which regions, when the version stopped spreading, and how many
+ * instances ran a release's version outside the rings it had opened.
+ */
+import type { Simulator } from '../sim';
+
+export interface FleetFigures {
+  instancesOnBadVersion: number;
+  regionsAffected: string[];
+  /** Simulated ms from the first bad instance until no region could take the bad version any more; null if never. */
+  timeUntilContainedMs: number | null;
+}
+
+export class FleetWatch {
+  private readonly everBad = new Set<string>();
+  private readonly badRegions = new Set<string>();
+  private firstBadAt: number | undefined;
+  private containedAt: number | undefined;
+  /** Per version: the most instances ever seen on it outside the regions the release had opened. */
+  readonly outsideOpen = new Map<string, number>();
+  /** Per version: instances that ever ran it. */
+  private readonly everOn = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly badVersions: readonly string[],
+  ) {}
+
+  /** `openRegions(version)` says which regions a release had opened (undefined: no controller). */
+  sample(openRegions?: (version: string) => Set<string> | undefined): void {
+    const now = this.sim.clock.now().getTime();
+    const outside = new Map<string, number>();
+    for (const set of this.sim.fleet.scaleSets.values()) {
+      set.instances.forEach((inst, i) => {
+        const key = `${set.resourceGroup}/${set.name}#${i}`;
+        let on = this.everOn.get(inst.version);
+        if (!on) this.everOn.set(inst.version, (on = new Set()));
+        on.add(key);
+        if (this.badVersions.includes(inst.version)) {
+          this.everBad.add(key);
+          this.badRegions.add(set.location);
+          this.firstBadAt ??= now;
+        }
+        const open = openRegions?.(inst.version);
+        if (open && !open.has(set.location)) outside.set(inst.version, (outside.get(inst.version) ?? 0) + 1);
+      });
+    }
+    for (const [v, n] of outside) this.outsideOpen.set(v, Math.max(this.outsideOpen.get(v) ?? 0, n));
+    if (this.firstBadAt !== undefined && this.containedAt === undefined && this.badContained()) this.containedAt = now;
+  }
+
+  instancesEverOn(version: string): number {
+    return this.everOn.get(version)?.size ?? 0;
+  }
+
+  figures(): FleetFigures {
+    return {
+      instancesOnBadVersion: this.everBad.size,
+      regionsAffected: [...this.badRegions].sort(),
+      timeUntilContainedMs: this.firstBadAt !== undefined && this.containedAt !== undefined ? this.containedAt - this.firstBadAt : null,
+    };
+  }
+
+  /** No region can take a bad version: each is demoted, or excluded (or not replicated) everywhere. */
+  private badContained(): boolean {
+    for (const image of this.sim.fleet.gallery.images.values()) {
+      for (const v of image.versions.values()) {
+        if (!this.badVersions.includes(v.name) || v.excludeFromLatest) continue;
+        if (v.targetRegions.some((r) => r.excludeFromLatest !== true)) return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * A rehearsal: the fleet simulator, Azurite and the local runtime (the very app that runs in Azure) on
+ * loopback, wired by Event Grid subscriptions, run in lockstep on the simulator's virtual clock until the
+ * scenario ends. Then the same scenario once more with no controller (Azure alone), for comparison.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { secretSettingName } from '../azure/settings';
+import { isTerminal, parseDuration, planRegions, type Phase, type ReleasePlan } from '../core';
+import { releaseIdOf } from '../app/release-runtime';
+import type { ReleaseSummary } from '../app/release-summary';
+import { buildDeps, readAppSettings } from '../app/wiring';
+import type { LedgerEntry } from '../ledger/ledger';
+import { loadFleetFile, startSimulator, type ScenarioSpec, type Simulator } from '../sim';
+import { startAzurite } from './azurite';
+import { startChatSink } from './chat-sink';
+import { SteppedClock } from './clock';
+import { FleetWatch } from './fleet-watch';
+import { startLocalHost, type LocalHost } from './functions-host';
+import { buildReport, type Report } from './report';
+import type { Scenario } from './scenario';
+
+export interface RehearsalOptions {
+  scenario: Scenario;
+  plan: ReleasePlan;
+  root: string;
+  outDir: string;
+  /** Loads the Functions app's entry module (dist/index.js) into this process. */
+  loadApp: () => unknown;
+  onProgress?: (p: Progress) => void;
+  log?: (message: string) => void;
+  baseline?: boolean;
+  /** Keep the runtime's state dir from an earlier run (a restart), instead of starting clean. */
+  resume?: boolean;
+  /** Stop (as if killed) once simulated time reaches this many ms after the start; the report says so. */
+  stopAfterMs?: number;
+}
+
+export interface Progress {
+  simTime: string;
+  elapsedSimMs: number;
+  releases: { version: string; phase: Phase; ring?: string; waitingFor?: string }[];
+  upgrading: { scaleSet: string; region: string; code: string; batch: string; unhealthyPercent: number }[];
+}
+
+export const FUNCTION_KEY_BYTES = 24;
+
+export interface RehearsalResult {
+  report: Report;
+  summaries: ReleaseSummary[];
+  ledgers: Map<string, LedgerEntry[]>;
+}
+
+export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult> {
+  const started = Date.now();
+  const { scenario, plan } = o;
+  const log = o.log ?? (() => {});
+  const fleet = loadFleetFile(scenario.fleetFile);
+  const stepMs = parseDuration(scenario.step) ?? 30_000;
+  const endMs = parseDuration(scenario.duration) ?? 12 * 3_600_000;
+  mkdirSync(o.outDir, { recursive: true });
+  const runtimeDir = join(o.outDir, 'runtime');
+  if (!o.resume) rmSync(runtimeDir, { recursive: true, force: true });
+
+  const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, plan, 'controlled'), manualClock: true, stateDir: join(o.outDir, 'sim') });
+  const t0 = Date.parse(fleet.startTime);
+  if (o.resume) sim.clock.advance(0);
+  const azurite = await startAzurite(o.root);
+  const sink = await startChatSink({ teams: scenario.chat.teams, slack: scenario.chat.slack }, 20_000);
+  const clock = new SteppedClock(() => sim.clock.now());
+  const functionKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
+  const systemKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
+  const env = appSettings(scenario, plan, sim, azurite.connectionString, sink.url, t0);
+  const deps = buildDeps(readAppSettings(env));
+  let host: LocalHost | undefined;
+  const watch = new FleetWatch(sim, scenario.badVersions);
+  const summaries = new Map<string, ReleaseSummary>();
+  const operatorDone = new Set<number>();
+  let stoppedEarly = false;
+  try {
+    host = await startLocalHost({ clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log });
+    const hook = (fn: string) => `${host!.url}/runtime/webhooks/eventgrid?functionName=${fn}&code=${systemKey}`;
+    await sim.subscribe({ name: 'ringmaster-fleet', endpoint: hook('onResourceEvent'), topic: 'system', schema: 'EventGridSchema', includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceActionSuccess', 'Microsoft.Resources.ResourceActionFailure'] });
+    await sim.subscribe({ name: 'ringmaster-own', endpoint: hook('onReleaseEvent'), topic: 'custom', schema: 'CloudEventSchemaV1_0' });
+
+    const settle = async () => {
+      for (let i = 0; i < 50; i++) {
+        const quiet = await Promise.race([Promise.all([sim.eventGrid.idle(), host!.whenIdle()]).then(() => true), delay(250).then(() => false)]);
+        if (quiet && clock.fireDue() === 0) {
+          await delay(0);
+          const still = await Promise.race([Promise.all([sim.eventGrid.idle(), host!.whenIdle()]).then(() => true), delay(5).then(() => false)]);
+          if (still) return;
+        }
+      }
+    };
+    const lastPublish = Math.max(0, ...scenario.publish.map((p) => parseDuration(p.at) ?? 0), ...scenario.rebakeAt.map((r) => (parseDuration(r) ?? 0) + 2 * 3_600_000));
+    await settle();
+    while (sim.clock.now().getTime() - t0 < endMs) {
+      if (o.stopAfterMs !== undefined && sim.clock.now().getTime() - t0 >= o.stopAfterMs) {
+        stoppedEarly = true;
+        break;
+      }
+      sim.clock.advance(stepMs);
+      clock.fireDue();
+      await settle();
+      for (const r of await host.runtime.list()) if (r.summary) summaries.set(r.summary.version, r.summary);
+      watch.sample((version) => {
+        const s = summaries.get(version);
+        return s ? new Set(s.rings.flatMap((ring) => Object.keys(ring.opened))) : new Set<string>();
+      });
+      await operatorActions(scenario, summaries, operatorDone, host, functionKey, log);
+      o.onProgress?.(progress(sim, t0, summaries));
+      const expected = scenario.expect.releases.map((e) => summaries.get(e.version));
+      if (sim.clock.now().getTime() - t0 >= lastPublish && expected.every((s) => s && isTerminal(s.phase))) break;
+    }
+    await settle();
+    const ledgers = new Map<string, LedgerEntry[]>();
+    for (const [version, s] of summaries) ledgers.set(version, await deps.ports.ledger.list(s.release));
+    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages };
+    await host.close();
+    host = undefined;
+    await sim.close();
+    const baseline = o.baseline === false || stoppedEarly ? undefined : await runBaseline(scenario, plan, o.outDir, endMs, stepMs);
+    const report = buildReport({ scenario, plan, controlled, baseline, wallMs: Date.now() - started, stoppedEarly });
+    return { report, summaries: [...summaries.values()], ledgers };
+  } finally {
+    await host?.close().catch(() => {});
+    await sim.close().catch(() => {});
+    await sink.close();
+    await azurite.stop();
+  }
+}
+
+/** The same fleet and publications with no controller: what the seed's setup does by itself. */
+async function runBaseline(scenario: Scenario, plan: ReleasePlan, outDir: string, endMs: number, stepMs: number) {
+  const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, plan, 'baseline'), manualClock: true, stateDir: join(outDir, 'sim') });
+  try {
+    const t0 = sim.clock.now().getTime();
+    const watch = new FleetWatch(sim, scenario.badVersions);
+    while (sim.clock.now().getTime() - t0 < endMs) {
+      sim.clock.advance(stepMs);
+      watch.sample();
+    }
+    return watch.figures();
+  } finally {
+    await sim.close();
+  }
+}
+
+/**
+ * The simulator's timeline for the scenario. Controlled: versions published with the plan's convention
+ * (regional-flag: every plan region targeted and excluded from latest; replication: the canary only,
+ * excluded). Baseline: every plan region targeted and not excluded — Azure alone.
+ */
+export function simScenario(s: Scenario, plan: ReleasePlan, mode: 'controlled' | 'baseline'): ScenarioSpec {
+  const extra = (s.sim ?? {}) as ScenarioSpec;
+  const regions = mode === 'baseline' || plan.lever === 'regional-flag' ? planRegions(plan) : plan.rings[0]!.regions;
+  const image = plan.image.split('/').at(-1)!;
+  const publish = s.publish.map((p) => ({
+    at: p.at,
+    action: 'publishVersion' as const,
+    image,
+    version: p.version,
+    targetRegions: regions.map((name) => ({ name, excludeFromLatest: mode === 'controlled' })),
+  }));
+  const rebakes = mode === 'baseline' ? s.rebakeAt.map((at) => ({ at, action: 'runImageTemplate' as const, template: image })) : [];
+  return { ...extra, timeline: [...(extra.timeline ?? []), ...publish, ...rebakes] } as ScenarioSpec;
+}
+
+function appSettings(s: Scenario, plan: ReleasePlan, sim: Simulator, ledger: string, sinkUrl: string, t0: number): Record<string, string> {
+  const env: Record<string, string> = {
+    RINGMASTER_ARM_ENDPOINT: sim.url,
+    RINGMASTER_ARM_CA_FILE: sim.caPath,
+    RINGMASTER_SUBSCRIPTION_IDS: sim.fleet.subscriptionId,
+    RINGMASTER_PLANS: s.planFile,
+    RINGMASTER_EVENTGRID_TOPIC_ENDPOINT: sim.topic.endpoint,
+    RINGMASTER_EVENTGRID_TOPIC_KEY: sim.topic.key,
+    RINGMASTER_LEDGER_CONNECTION: ledger,
+    RINGMASTER_NOTIFY_ALLOW_LOOPBACK: 'true',
+    RINGMASTER_WATCH_SCHEDULE: '0 */1 * * * *',
+    RINGMASTER_REBAKE_SCHEDULE: rebakeCron(s, t0),
+    RINGMASTER_IDLE_POLL_SECONDS: '600',
+    RINGMASTER_RETRY_SECONDS: '60',
+    RINGMASTER_LRO_POLL_MS: '5',
+    RINGMASTER_TASK_HUB: 'rehearsal',
+  };
+  for (const route of plan.notify) {
+    if (route.teams) env[secretSettingName(route.teams)] = `${sinkUrl}/teams/${route.teams}`;
+    if (route.slack) env[secretSettingName(route.slack)] = `${sinkUrl}/slack/${route.slack}`;
+  }
+  return env;
+}
+
+/** The first `rebakeAt` as a one-shot NCRONTAB (second minute hour day month *); the monthly default otherwise. */
+function rebakeCron(s: Scenario, t0: number): string {
+  const first = s.rebakeAt[0];
+  if (!first) return '0 0 3 1 * *';
+  const d = new Date(t0 + (parseDuration(first) ?? 0));
+  return `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} *`;
+}
+
+async function operatorActions(s: Scenario, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, log: (m: string) => void): Promise<void> {
+  for (const [i, op] of s.operator.entries()) {
+    if (done.has(i)) continue;
+    const summary = summaries.get(op.version);
+    if (!summary || summary.phase !== op.when) continue;
+    done.add(i);
+    const res = await fetch(`${host.url}/api/releases/${encodeURIComponent(releaseIdOf(summary.versionId))}/${op.action}`, {
+      method: 'POST',
+      headers: { 'x-functions-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ actor: op.actor, reason: `rehearsal: ${op.action} when ${op.when}` }),
+    });
+    log(`operator ${op.actor}: ${op.action} ${op.version} → HTTP ${res.status}`);
+  }
+}
+
+function progress(sim: Simulator, t0: number, summaries: Map<string, ReleaseSummary>): Progress {
+  const upgrading: Progress['upgrading'] = [];
+  for (const set of sim.fleet.scaleSets.values()) {
+    const ru = set.rolling;
+    if (!ru || ru.code !== 'RollingForward') continue;
+    const failed = set.instances.filter((i) => i.health === 'unhealthy').length;
+    upgrading.push({ scaleSet: set.name, region: set.location, code: ru.code, batch: `${set.instances.filter((i) => i.version === ru.targetVersion).length}/${set.instances.length}`, unhealthyPercent: Math.round((failed / Math.max(1, set.instances.length)) * 100) });
+  }
+  return {
+    simTime: sim.clock.now().toISOString(),
+    elapsedSimMs: sim.clock.now().getTime() - t0,
+    releases: [...summaries.values()].map((s) => ({ version: s.version, phase: s.phase, ring: s.ring, waitingFor: s.waitingFor })),
+    upgrading,
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

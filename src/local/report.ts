@@ -1,0 +1,196 @@
+/**
+ * The rehearsal report (report.json, documented in docs/rehearsal.md) and its HTML page, rendered with
+ * the dashboard's template. Simulated times are ISO timestamps; durations in simulated milliseconds.
+ */
+import type { ReleasePlan } from '../core';
+import { esc, renderDashboard } from '../app/dashboard';
+import type { ReleaseSummary } from '../app/release-summary';
+import type { LedgerEntry } from '../ledger/ledger';
+import type { SinkMessage } from './chat-sink';
+import type { FleetFigures, FleetWatch } from './fleet-watch';
+import type { Scenario } from './scenario';
+
+export interface Report {
+  scenario: string;
+  outcome: 'passed' | 'failed';
+  expected: Scenario['expect'];
+  /** Why the outcome failed, one line per unmet expectation. */
+  failures: string[];
+  simulatedDuration: string;
+  simulatedStart: string;
+  simulatedEnd: string;
+  wallMs: number;
+  stoppedEarly: boolean;
+  releases: {
+    version: string;
+    release: string;
+    finalState: string;
+    demoted: boolean;
+    demotionCause: string | null;
+    rings: { name: string; regions: string[]; openedAt: string | null; completedAt: string | null }[];
+    instancesUpgraded: number;
+    maxInstancesOnVersionOutsideOpenRings: number;
+  }[];
+  notifications: { channel: string; event: string; version: string; delivered: boolean; attempts: number }[];
+  chatMessagesReceived: number;
+  timings: { breachToDemoteMs: number[]; gateToNextRingMs: number[] };
+  armCalls: { total: number; byOperation: Record<string, number> };
+  baseline: { instancesOnBadVersion: number; regionsAffected: number; timeUntilContained: string | null } | null;
+  blastRadius: { instancesOnBadVersion: number; regionsAffected: number; ratioToBaseline: number | null };
+}
+
+export interface ControlledRun {
+  t0: number;
+  simEndMs: number;
+  summaries: Map<string, ReleaseSummary>;
+  ledgers: Map<string, LedgerEntry[]>;
+  watch: FleetWatch;
+  calls: Record<string, number>;
+  sink: SinkMessage[];
+}
+
+export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; stoppedEarly: boolean }): Report {
+  const { scenario, controlled: c, baseline } = input;
+  const releases = [...c.summaries.values()].sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true })).map((s) => ({
+    version: s.version,
+    release: s.release,
+    finalState: s.phase,
+    demoted: s.demotion !== undefined,
+    demotionCause: s.demotion?.cause ?? null,
+    rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
+    instancesUpgraded: c.watch.instancesEverOn(s.version),
+    maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
+  }));
+  const notifications = [...c.ledgers.entries()].flatMap(([version, rows]) =>
+    rows.filter((r) => r.kind === 'notice').map((r) => {
+      const p = r.payload as { notice: string; channel: string; delivered: boolean; attempts?: number };
+      return { channel: p.channel, event: p.notice, version, delivered: p.delivered, attempts: p.attempts ?? 0 };
+    }),
+  );
+  const ours = c.watch.figures();
+  const calls = Object.values(c.calls).reduce((a, b) => a + b, 0);
+  const report: Report = {
+    scenario: scenario.name,
+    outcome: 'passed',
+    expected: scenario.expect,
+    failures: [],
+    simulatedDuration: isoDuration(c.simEndMs - c.t0),
+    simulatedStart: new Date(c.t0).toISOString(),
+    simulatedEnd: new Date(c.simEndMs).toISOString(),
+    wallMs: input.wallMs,
+    stoppedEarly: input.stoppedEarly,
+    releases,
+    notifications,
+    chatMessagesReceived: c.sink.length,
+    timings: { breachToDemoteMs: breachToDemote(c), gateToNextRingMs: gateToNextRing(c) },
+    armCalls: { total: calls, byOperation: Object.fromEntries(Object.entries(c.calls).sort()) },
+    baseline: baseline
+      ? { instancesOnBadVersion: baseline.instancesOnBadVersion, regionsAffected: baseline.regionsAffected.length, timeUntilContained: baseline.timeUntilContainedMs === null ? null : isoDuration(baseline.timeUntilContainedMs) }
+      : null,
+    blastRadius: {
+      instancesOnBadVersion: ours.instancesOnBadVersion,
+      regionsAffected: ours.regionsAffected.length,
+      ratioToBaseline: baseline && baseline.instancesOnBadVersion > 0 ? round3(ours.instancesOnBadVersion / baseline.instancesOnBadVersion) : null,
+    },
+  };
+  report.failures = checkExpectations(report, scenario);
+  report.outcome = report.failures.length === 0 ? 'passed' : 'failed';
+  return report;
+}
+
+/** Every unmet expectation of the scenario, in words. */
+export function checkExpectations(r: Report, s: Scenario): string[] {
+  const out: string[] = [];
+  if (r.stoppedEarly) out.push('the rehearsal was stopped before the scenario ended');
+  for (const e of s.expect.releases) {
+    const rel = r.releases.find((x) => x.version === e.version);
+    if (!rel) {
+      out.push(`${e.version}: no release was started`);
+      continue;
+    }
+    if (rel.finalState !== e.finalState) out.push(`${e.version}: expected ${e.finalState}, ended ${rel.finalState}`);
+    if (e.demotedInRing) {
+      const opened = rel.rings.filter((x) => x.openedAt).map((x) => x.name);
+      if (opened.at(-1) !== e.demotedInRing) out.push(`${e.version}: expected to be stopped in ${e.demotedInRing}, reached ${opened.join(', ') || 'no ring'}`);
+    }
+    if (rel.maxInstancesOnVersionOutsideOpenRings > s.expect.maxInstancesOnVersionOutsideOpenRings) {
+      out.push(`${e.version}: ${rel.maxInstancesOnVersionOutsideOpenRings} instances ran it outside the open rings (allowed ${s.expect.maxInstancesOnVersionOutsideOpenRings})`);
+    }
+  }
+  for (const n of s.expect.notifications) {
+    if (!r.notifications.some((x) => x.event === n.event && x.version === n.version && x.delivered === n.delivered)) {
+      out.push(`no ${n.delivered ? 'delivered' : 'undelivered'} ${n.event} notice for ${n.version}`);
+    }
+  }
+  const ratio = s.expect.maxBlastRadiusRatio;
+  if (ratio !== undefined && r.baseline && (r.blastRadius.ratioToBaseline ?? Infinity) > ratio) {
+    out.push(`blast radius ${r.blastRadius.ratioToBaseline} of Azure alone's, above ${ratio}`);
+  }
+  return out;
+}
+
+/** From the first Faulted/breach observation in the ledger to the demote command's result. */
+function breachToDemote(c: ControlledRun): number[] {
+  const out: number[] = [];
+  for (const rows of c.ledgers.values()) {
+    const breach = rows.find((r) => r.kind === 'observation' && /^breach/.test(r.cause));
+    const result = rows.find((r, i) => r.kind === 'result' && rows[i - 1]?.kind === 'command' && (rows[i - 1]!.payload as { kind?: string }).kind === 'demote-version');
+    if (breach && result) out.push(Date.parse(result.at) - Date.parse(breach.at));
+  }
+  return out;
+}
+
+/** From a ring's end of soak to the next ring's opening. */
+function gateToNextRing(c: ControlledRun): number[] {
+  const out: number[] = [];
+  for (const s of c.summaries.values()) {
+    s.rings.forEach((r, i) => {
+      const next = s.rings[i + 1];
+      const opened = next && firstTime(Object.values(next.opened));
+      if (r.soakUntil && opened) out.push(Math.max(0, Date.parse(opened) - Date.parse(r.soakUntil)));
+    });
+  }
+  return out;
+}
+
+export function renderReportHtml(r: Report, summaries: ReleaseSummary[], ledgers: Map<string, LedgerEntry[]>): string {
+  const rows = (pairs: [string, string][]) => pairs.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
+  const comparison = `<section class="release" id="comparison"><h2>Ringmaster vs Azure alone<span class="phase ${r.outcome === 'passed' ? 'phase-completed' : 'phase-failed'}">${esc(r.outcome)}</span></h2>
+<table><thead><tr><th></th><th>with Ringmaster</th><th>Azure alone</th></tr></thead><tbody>
+<tr><th>instances that ran a bad version</th><td>${r.blastRadius.instancesOnBadVersion}</td><td>${r.baseline?.instancesOnBadVersion ?? '—'}</td></tr>
+<tr><th>regions affected</th><td>${r.blastRadius.regionsAffected}</td><td>${r.baseline?.regionsAffected ?? '—'}</td></tr>
+<tr><th>time until no region takes it</th><td>${esc(r.timings.breachToDemoteMs.length ? 'demoted on the first breach' : '—')}</td><td>${esc(r.baseline?.timeUntilContained ?? 'never (nobody demotes it)')}</td></tr>
+<tr><th>blast radius ratio</th><td colspan="2">${r.blastRadius.ratioToBaseline ?? '—'}</td></tr>
+</tbody></table>
+<table><tbody>${rows([
+    ['scenario', r.scenario],
+    ['simulated', `${r.simulatedStart} → ${r.simulatedEnd} (${r.simulatedDuration})`],
+    ['wall time', `${r.wallMs} ms`],
+    ['ARM calls', String(r.armCalls.total)],
+    ['notices', r.notifications.map((n) => `${n.event}/${n.channel}/${n.version}${n.delivered ? '' : ' (not delivered)'}`).join(', ')],
+    ['unmet expectations', r.failures.join('; ') || 'none'],
+  ])}</tbody></table></section>`;
+  return renderDashboard({
+    title: `Ringmaster rehearsal: ${r.scenario}`,
+    generatedAt: r.simulatedEnd,
+    releases: summaries.map((s) => ({ summary: s, ledger: ledgers.get(s.version) ?? [] })),
+    extraHtml: comparison,
+  });
+}
+
+function firstTime(times: string[]): string | null {
+  return times.length ? [...times].sort()[0]! : null;
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+/** 5_400_000 → "PT1H30M". */
+export function isoDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec || (!h && !m) ? `${sec}S` : ''}`;
+}
