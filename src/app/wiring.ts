@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { ImageBuilderClient } from '@azure/arm-imagebuilder';
+import { normalizeRegion } from '../azure/port-runtime';
 import { computeClient, imageBuilderClient, resourceGraphClient, type ArmConnection } from '../azure/client-options';
 import { createArmCredential, readCaFile } from '../azure/credentials';
 import { createEventPublisher, type EventPublisher } from '../azure/event-publisher';
@@ -67,6 +68,13 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   };
 }
 
+/**
+ * Writes return once ARM accepted them: the model change (a flag, a target region, a cancel request) is
+ * in effect from then on, while the long-running operation tracks replication or the upgrade batch, which
+ * can take hours. The orchestrator re-reads ARM every round, so it sees the outcome anyway.
+ */
+const ACCEPTED = { waitForCompletion: false } as const;
+
 export interface AppDeps {
   settings: AppSettings;
   ports: ReleasePorts;
@@ -96,7 +104,8 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
     async readVersion(versionId) {
       try {
         const v = await gallery.getVersion(versionId);
-        return { id: v.id, excludeFromLatest: v.excludeFromLatest, targetRegions: v.targetRegions.map((t) => ({ name: t.name, excludeFromLatest: t.excludeFromLatest })), replication: v.replication.map((r) => ({ region: r.region, state: r.state })) };
+        // ARM writes regions either way ("East US", "eastus"); plans use the short form.
+        return { id: v.id, excludeFromLatest: v.excludeFromLatest, targetRegions: v.targetRegions.map((t) => ({ name: normalizeRegion(t.name), excludeFromLatest: t.excludeFromLatest })), replication: v.replication.map((r) => ({ region: normalizeRegion(r.region), state: r.state })) };
       } catch (err) {
         if ((err as { kind?: string }).kind === 'not-found') return undefined;
         throw err;
@@ -113,17 +122,17 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       }));
     },
     async setRegionalExclude(versionId, regions, excludeFromLatest) {
-      await gallery.setRegionalExcludeFromLatest(versionId, regions.map((region) => ({ region, excludeFromLatest })));
+      await gallery.setRegionalExcludeFromLatest(versionId, regions.map((region) => ({ region, excludeFromLatest })), ACCEPTED);
     },
     async addTargetRegions(versionId, regions) {
-      await gallery.addTargetRegions(versionId, regions.map((name) => ({ name, excludeFromLatest: false })));
+      await gallery.addTargetRegions(versionId, regions.map((name) => ({ name, excludeFromLatest: false })), ACCEPTED);
     },
     async demote(versionId) {
-      await gallery.demote(versionId);
+      await gallery.demote(versionId, ACCEPTED);
     },
     async cancelRollingUpgrade(scaleSetId) {
       try {
-        await fleet.cancelRollingUpgrade(scaleSetId);
+        await fleet.cancelRollingUpgrade(scaleSetId, ACCEPTED);
       } catch (err) {
         // Nothing to cancel (no upgrade in progress) is the outcome we wanted.
         const kind = (err as { kind?: string }).kind;
@@ -131,10 +140,10 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       }
     },
     async startOsUpgrade(scaleSetId) {
-      await fleet.startOSUpgrade(scaleSetId);
+      await fleet.startOSUpgrade(scaleSetId, ACCEPTED);
     },
     async runImageTemplate(id) {
-      await imageBuilder.runTemplate(id);
+      await imageBuilder.runTemplate(id, ACCEPTED);
     },
     async notify(command, release) {
       const record = await notifierFor(command.channel, command.secretName).send(toNotice(command, release, settings.dashboardUrl));
