@@ -18,6 +18,8 @@ import { summarize, watchList } from './release-summary';
 export const ORCHESTRATOR = 'releaseOrchestrator';
 export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', record: 'recordLedger' } as const;
 export const SIGNAL = 'signal';
+/** Rounds in which an undelivered notice is tried again (each round the notifier itself retries). */
+export const NOTICE_ROUNDS = 5;
 
 export interface OrchestratorInput {
   release: string;
@@ -28,7 +30,13 @@ export interface OrchestratorInput {
   /** Delay before retrying commands that failed (ms). */
   retryMs: number;
   roundsPerGeneration?: number;
-  carry?: { state: ReleaseState; sequence: number; pending: Command[]; signal?: ReleaseEvent };
+  carry?: { state: ReleaseState; sequence: number; pending: Command[]; notices?: PendingNotice[]; signal?: ReleaseEvent };
+}
+
+/** A notice that could not be delivered yet; retried on later rounds, a bounded number of times. */
+interface PendingNotice {
+  command: Extract<Command, { kind: 'notify' }>;
+  tries: number;
 }
 
 export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
@@ -37,6 +45,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
   let state = input.carry?.state ?? newRelease(input.plan, input.versionId, context.df.currentUtcDateTime);
   let sequence = input.carry?.sequence ?? 0;
   let pending: Command[] = input.carry?.pending ?? [];
+  let pendingNotices: PendingNotice[] = input.carry?.notices ?? [];
   let signal: ReleaseEvent | undefined = input.carry?.signal;
   const rounds = input.roundsPerGeneration ?? 25;
 
@@ -76,23 +85,29 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       row('result', result.detail, { ok: result.ok, kind: command.kind });
       if (!result.ok) pending.push(command);
     }
-    const notices = commands.filter((c): c is Extract<Command, { kind: 'notify' }> => c.kind === 'notify');
+    const notices: PendingNotice[] = [
+      ...pendingNotices,
+      ...commands.filter((c): c is Extract<Command, { kind: 'notify' }> => c.kind === 'notify').map((command) => ({ command, tries: 0 })),
+    ];
+    pendingNotices = [];
     if (notices.length > 0) {
-      const results = (yield context.df.Task.all(notices.map((command) => context.df.callActivity(ACTIVITY.execute, { release, command })))) as ExecuteOutput[];
-      notices.forEach((command, i) => {
+      const results = (yield context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })))) as ExecuteOutput[];
+      notices.forEach(({ command, tries }, i) => {
         const result = results[i]!;
-        row('notice', result.detail, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts });
+        const retry = !result.ok && tries + 1 < NOTICE_ROUNDS;
+        if (retry) pendingNotices.push({ command, tries: tries + 1 });
+        row('notice', `${result.detail}${retry ? ' (will retry)' : ''}`, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts, round: tries + 1, final: !retry });
       });
     }
     if (rows.length > 0) yield context.df.callActivity(ACTIVITY.record, rows);
     context.df.setCustomStatus(summarize(release, state));
 
-    if (isTerminal(state.phase) && pending.length === 0) return summarize(release, state);
+    if (isTerminal(state.phase) && pending.length === 0 && pendingNotices.length === 0) return summarize(release, state);
 
     const nowMs = context.df.currentUtcDateTime.getTime();
     const wakeAt = Math.min(
       state.wakeAt ? Date.parse(state.wakeAt) : Infinity,
-      nowMs + (pending.length > 0 ? input.retryMs : input.idlePollMs),
+      nowMs + (pending.length > 0 || pendingNotices.length > 0 ? input.retryMs : input.idlePollMs),
     );
     const timer = context.df.createTimer(new Date(Math.max(wakeAt, nowMs + 1)));
     const external = context.df.waitForExternalEvent(SIGNAL);
@@ -102,6 +117,6 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       signal = external.result as ReleaseEvent;
     } else signal = { kind: 'wake-up' };
   }
-  context.df.continueAsNew({ ...input, carry: { state, sequence, pending, signal } });
+  context.df.continueAsNew({ ...input, carry: { state, sequence, pending, notices: pendingNotices, signal } });
   return undefined;
 }

@@ -21,6 +21,7 @@ type Command = (argv: string[]) => number | Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => runPlanCommand,
   rehearse: async () => (await import('./rehearse-command')).runRehearseCommand,
+  preflight: async () => (await import('./preflight-command')).runPreflightCommand,
   sim: async () => (await import('../sim/cli')).runSimCommand,
 };
 

@@ -44,8 +44,9 @@ What it reads (read-only; it never writes):
     versions (pinned), plus every set a ring names in scaleSets; a ring's selector
     narrows its regions. --all-scale-sets checks every scale set in the plan's
     regions instead (finds sets pointed at a Marketplace or another image).
-  - the newest version of the image definition (or --version NAME), for its
-    publishingProfile.targetRegions. With no version yet, that check is skipped.
+  - the newest version of the image definition that is not demoted (or
+    --version NAME), for its publishingProfile.targetRegions. With no version
+    yet, that check is skipped.
 
 Where it reads from:
   --arm-endpoint URL   default RINGMASTER_ARM_ENDPOINT, else https://management.azure.com
@@ -269,7 +270,8 @@ export async function runPreflight(args: PreflightArgs, env: Record<string, stri
 
     const gallery = createGalleryPort((sub) => computeClient(connection, sub), runtime);
     const versions = (await gallery.listVersions(plan.image)).sort(compareVersionsDesc);
-    const chosen = args.version !== undefined ? versions.find((v) => v.name === args.version) : versions[0];
+    // The version about to be released: the newest one not demoted (version-level excludeFromLatest), else the newest.
+    const chosen = args.version !== undefined ? versions.find((v) => v.name === args.version) : (versions.find((v) => !v.excludeFromLatest) ?? versions[0]);
     if (args.version !== undefined && !chosen) {
       return fail(`version ${args.version} of ${plan.image} not found (versions: ${versions.map((v) => v.name).join(', ') || 'none'})`, context);
     }

@@ -204,9 +204,15 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
       return `paused by ${who}`;
     case 'resume':
       if (d.phase !== 'paused') return `refused: not paused (${d.phase})`;
-      for (const [id, s] of Object.entries(d.scaleSets)) {
-        if (s.upgrade && s.upgrade.code !== 'Completed' && s.upgrade.code !== 'RollingForward') {
-          d.scaleSets[id] = { ...s, upgrade: { ...s.upgrade, acknowledged: true } };
+      // The operator judged the stop unrelated to this version. Azure does not retry an automatic
+      // upgrade that failed on a version, so start the OS upgrade again where one stopped (open regions only).
+      for (const region of openRegions(d)) {
+        if (d.rings[ringIndexOf(d, region)]?.upgraded[region]) continue;
+        for (const id of scaleSetsIn(d, region)) {
+          const s = d.scaleSets[id]!;
+          if (!s.upgrade || s.upgrade.code === 'Completed' || s.upgrade.code === 'RollingForward') continue;
+          d.scaleSets[id] = { ...s, upgrade: { ...s.upgrade, acknowledged: true }, cancelledByUs: false };
+          ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: `resumed by ${who}: restart the OS upgrade that stopped (${s.upgrade.errorCode ?? s.upgrade.code})` });
         }
       }
       setPhase(ctx, d.pausedFrom ?? 'staging', `resumed by ${who}`);

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { secretSettingName } from '../azure/settings';
-import { isTerminal, parseDuration, planRegions, type Phase, type ReleasePlan } from '../core';
+import { parseDuration, planRegions, type Phase, type ReleasePlan } from '../core';
 import { releaseIdOf } from '../app/release-runtime';
 import type { ReleaseSummary } from '../app/release-summary';
 import { buildDeps, readAppSettings } from '../app/wiring';
@@ -28,7 +28,10 @@ export interface RehearsalOptions {
   outDir: string;
   /** Loads the Functions app's entry module (dist/index.js) into this process. */
   loadApp: () => unknown;
-  onProgress?: (p: Progress) => void;
+  /** Called after every step; the simulated clock waits while a returned promise is pending. */
+  onProgress?: (p: Progress) => void | Promise<void>;
+  /** Called once the local runtime listens: where its API is and the function key to use. */
+  onRuntime?: (runtime: { url: string; functionKey: string }) => void;
   log?: (message: string) => void;
   baseline?: boolean;
   /** Keep the runtime's state dir from an earlier run (a restart), instead of starting clean. */
@@ -80,6 +83,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   let stoppedEarly = false;
   try {
     host = await startLocalHost({ clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log });
+    o.onRuntime?.({ url: host.url, functionKey });
     const hook = (fn: string) => `${host!.url}/runtime/webhooks/eventgrid?functionName=${fn}&code=${systemKey}`;
     await sim.subscribe({ name: 'ringmaster-fleet', endpoint: hook('onResourceEvent'), topic: 'system', schema: 'EventGridSchema', includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceActionSuccess', 'Microsoft.Resources.ResourceActionFailure'] });
     await sim.subscribe({ name: 'ringmaster-own', endpoint: hook('onReleaseEvent'), topic: 'custom', schema: 'CloudEventSchemaV1_0' });
@@ -104,15 +108,19 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
       sim.clock.advance(stepMs);
       clock.fireDue();
       await settle();
-      for (const r of await host.runtime.list()) if (r.summary) summaries.set(r.summary.version, r.summary);
+      const finished = new Set<string>();
+      for (const r of await host.runtime.list()) {
+        if (r.summary) summaries.set(r.summary.version, r.summary);
+        if (r.summary && r.status !== 'Running') finished.add(r.summary.version);
+      }
       watch.sample((version) => {
         const s = summaries.get(version);
         return s ? new Set(s.rings.flatMap((ring) => Object.keys(ring.opened))) : new Set<string>();
       });
-      await operatorActions(scenario, summaries, operatorDone, host, functionKey, log);
-      o.onProgress?.(progress(sim, t0, summaries));
-      const expected = scenario.expect.releases.map((e) => summaries.get(e.version));
-      if (sim.clock.now().getTime() - t0 >= lastPublish && expected.every((s) => s && isTerminal(s.phase))) break;
+  await operatorActions(scenario, summaries, operatorDone, host, functionKey, sim.clock.now().getTime() - t0, log);
+      await o.onProgress?.(progress(sim, t0, summaries));
+      // Done when every expected release ended and its orchestration finished (undelivered notices retried).
+      if (sim.clock.now().getTime() - t0 >= lastPublish && scenario.expect.releases.every((e) => finished.has(e.version))) break;
     }
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
@@ -200,9 +208,9 @@ function rebakeCron(s: Scenario, t0: number): string {
   return `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} *`;
 }
 
-async function operatorActions(s: Scenario, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, log: (m: string) => void): Promise<void> {
+async function operatorActions(s: Scenario, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, elapsedMs: number, log: (m: string) => void): Promise<void> {
   for (const [i, op] of s.operator.entries()) {
-    if (done.has(i)) continue;
+    if (done.has(i) || elapsedMs < (parseDuration(op.after ?? '0s') ?? 0)) continue;
     const summary = summaries.get(op.version);
     if (!summary || summary.phase !== op.when) continue;
     done.add(i);

@@ -62,10 +62,13 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
   }));
   const notifications = [...c.ledgers.entries()].flatMap(([version, rows]) =>
-    rows.filter((r) => r.kind === 'notice').map((r) => {
-      const p = r.payload as { notice: string; channel: string; delivered: boolean; attempts?: number };
-      return { channel: p.channel, event: p.notice, version, delivered: p.delivered, attempts: p.attempts ?? 0 };
-    }),
+    // One entry per notice: its final outcome, with every attempt of every round counted.
+    [...rows.filter((r) => r.kind === 'notice').reduce((byKey, r) => {
+      const p = r.payload as { notice: string; channel: string; dedupeKey: string; delivered: boolean; attempts?: number };
+      const prev = byKey.get(p.dedupeKey);
+      byKey.set(p.dedupeKey, { channel: p.channel, event: p.notice, version, delivered: p.delivered, attempts: (prev?.attempts ?? 0) + (p.attempts ?? 0) });
+      return byKey;
+    }, new Map<string, Report['notifications'][number]>()).values()],
   );
   const ours = c.watch.figures();
   const calls = Object.values(c.calls).reduce((a, b) => a + b, 0);

@@ -29,7 +29,7 @@ export const scenarioSchema = z.strictObject({
   rebakeAt: z.array(duration).default([]),
   /** Extra simulator behaviour: health rules, replication failures, unrelated unhealthiness (the simulator's scenario format). */
   sim: z.record(z.string(), z.unknown()).optional(),
-  operator: z.array(z.strictObject({ version, when: phase, action: z.enum(['pause', 'resume', 'approve', 'promote', 'abort', 'demote']), actor: z.string().default('rehearsal-operator@contoso.com') })).default([]),
+  operator: z.array(z.strictObject({ version, when: phase, after: duration.optional(), action: z.enum(['pause', 'resume', 'approve', 'promote', 'abort', 'demote']), actor: z.string().default('rehearsal-operator@contoso.com') })).default([]),
   chat: z.strictObject({ teams: z.enum(['up', 'down', 'slow']).default('up'), slack: z.enum(['up', 'down', 'slow']).default('up') }).default({ teams: 'up', slack: 'up' }),
   /** The notices a bad version's demotion must reach, etc. */
   expect: z.strictObject({

@@ -1,0 +1,14 @@
+// The user-assigned identity the app runs as (host storage, Key Vault references, ARM, Event Grid publishing).
+param location string
+param tags object
+param identityName string
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: identityName
+  location: location
+  tags: tags
+}
+
+output id string = identity.id
+output principalId string = identity.properties.principalId
+output clientId string = identity.properties.clientId

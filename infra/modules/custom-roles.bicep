@@ -1,0 +1,80 @@
+// The two custom roles: Ringmaster's own (exactly the actions the adapters call, kept in src/azure/arm-actions.ts and
+// compared with this file by test/infra/role.test.ts) and the Image Builder identity's (publish versions, nothing more).
+targetScope = 'subscription'
+
+@description('Scopes the Ringmaster role may be assigned at: gallery resource groups, fleet subscriptions or resource groups, the app resource group (custom topic).')
+param ringmasterAssignableScopes array
+
+@description('Scopes the Image Builder role may be assigned at: the gallery and staging resource groups.')
+param imageBuilderAssignableScopes array
+
+@description('Distinguishes the roles of two environments in one tenant.')
+param environmentName string
+
+// Role definition names are GUIDs; roleName must be unique in the tenant.
+resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, 'ringmaster-release-operator', environmentName)
+  properties: {
+    roleName: 'Ringmaster release operator (${environmentName})'
+    description: 'Reads and demotes gallery image versions, reads scale sets and their rolling upgrades, cancels or starts OS upgrades, runs Image Builder templates, reads metrics and publishes to the Ringmaster topic. Generated from src/azure/arm-actions.ts.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        // BEGIN ringmaster-role-actions (test/infra/role.test.ts compares this list with requiredRoleActions())
+        actions: [
+          'Microsoft.Compute/galleries/images/versions/read'
+          'Microsoft.Compute/galleries/images/versions/write'
+          'Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'
+          'Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read'
+          'Microsoft.Compute/virtualMachineScaleSets/read'
+          'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'
+          'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read'
+          'Microsoft.Insights/metrics/read'
+          'Microsoft.ResourceGraph/resources/read'
+          'Microsoft.VirtualMachineImages/imageTemplates/read'
+          'Microsoft.VirtualMachineImages/imageTemplates/run/action'
+        ]
+        notActions: []
+        dataActions: [
+          'Microsoft.EventGrid/events/send/action'
+        ]
+        notDataActions: []
+        // END ringmaster-role-actions
+      }
+    ]
+    assignableScopes: ringmasterAssignableScopes
+  }
+}
+
+// Azure Image Builder's build identity: write image versions into the gallery, build disks and the intermediate
+// managed image in the staging resource group. Never subscription Contributor.
+resource imageBuilderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, 'ringmaster-image-builder', environmentName)
+  properties: {
+    roleName: 'Ringmaster image builder (${environmentName})'
+    description: 'Least privilege for the Azure Image Builder identity: publish gallery image versions, manage the intermediate image and the build disk. Assigned on the gallery and staging resource groups only.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        // BEGIN image-builder-role-actions
+        actions: [
+          'Microsoft.Compute/galleries/read'
+          'Microsoft.Compute/galleries/images/read'
+          'Microsoft.Compute/galleries/images/versions/read'
+          'Microsoft.Compute/galleries/images/versions/write'
+          'Microsoft.Compute/images/read'
+          'Microsoft.Compute/images/write'
+          'Microsoft.Compute/images/delete'
+          'Microsoft.Compute/disks/read'
+          'Microsoft.Compute/disks/write'
+        ]
+        // END image-builder-role-actions
+        notActions: []
+      }
+    ]
+    assignableScopes: imageBuilderAssignableScopes
+  }
+}
+
+output ringmasterRoleId string = ringmasterRole.id
+output imageBuilderRoleId string = imageBuilderRole.id

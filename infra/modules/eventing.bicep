@@ -1,0 +1,48 @@
+// Event Grid topics: the fleet subscription's system topic (ARM resource events: gallery version writes, scale set
+// writes and actions) and Ringmaster's own custom topic (CloudEvents 1.0 input; the watcher and build pipelines publish
+// to it with Entra ID, so local auth is off). The event subscriptions are in wiring.bicep: they point at functions that
+// only exist after the code is deployed.
+param location string
+param tags object
+param systemTopicName string
+param customTopicName string
+param appPrincipalId string
+param ringmasterRoleId string
+
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
+  name: systemTopicName
+  location: 'global'
+  tags: tags
+  properties: {
+    source: subscription().id
+    topicType: 'Microsoft.Resources.Subscriptions'
+  }
+}
+
+resource customTopic 'Microsoft.EventGrid/topics@2022-06-15' = {
+  name: customTopicName
+  location: location
+  tags: tags
+  properties: {
+    inputSchema: 'CloudEventSchemaV1_0'
+    disableLocalAuth: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+// The app publishes with Microsoft.EventGrid/events/send/action, a data action of Ringmaster's role.
+resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(customTopic.id, appPrincipalId, ringmasterRoleId)
+  scope: customTopic
+  properties: {
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: ringmasterRoleId
+    description: 'Ringmaster publishes its own CloudEvents to this topic.'
+  }
+}
+
+output systemTopicName string = systemTopic.name
+output customTopicName string = customTopic.name
+output customTopicEndpoint string = customTopic.properties.endpoint
+output customTopicId string = customTopic.id

@@ -1,0 +1,34 @@
+/** The README's main job: the payments rehearsal, end to end, through the CLI. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rehearse } from './run-scenario';
+
+describe('ringmaster rehearse (payments)', () => {
+  it('demotes 1.7.0 in the canary after its first batch and ships 1.7.1 everywhere', async () => {
+    const { status, report, stdout, outDir } = await rehearse('payments');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(report);
+    const [bad, good] = report.releases;
+    expect(bad).toMatchObject({ version: '1.7.0', finalState: 'demoted', demoted: true, maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(bad!.demotionCause).toContain('MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade');
+    expect(bad!.rings.filter((r) => r.openedAt).map((r) => r.name)).toEqual(['canary']);
+    // The canary's first batch is 20 % of one 10-instance set: at most 2 instances ever ran 1.7.0.
+    expect(report.blastRadius.instancesOnBadVersion).toBeLessThanOrEqual(2);
+    expect(report.blastRadius.regionsAffected).toBe(1);
+    expect(good).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 120, maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(good!.rings.every((r) => r.openedAt && r.completedAt)).toBe(true);
+    for (const event of ['demoted', 'completed']) {
+      expect(report.notifications.some((n) => n.event === event && n.delivered), event).toBe(true);
+    }
+    expect(report.chatMessagesReceived).toBe(report.notifications.filter((n) => n.delivered).length);
+    // Azure alone lets 1.7.0 reach every region; Ringmaster keeps it to a fraction.
+    expect(report.baseline!.regionsAffected).toBe(6);
+    expect(report.blastRadius.ratioToBaseline!).toBeLessThan(0.25);
+    expect(report.timings.breachToDemoteMs).toEqual([0]);
+    expect(report.armCalls.byOperation.GalleryImageVersions_Update).toBeGreaterThan(0);
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    expect(html).toContain('Ringmaster vs Azure alone');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)[a-z]/i);
+  });
+});

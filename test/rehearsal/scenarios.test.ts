@@ -1,0 +1,48 @@
+/** Every other rehearsal scenario, each asserting its own expected outcome from report.json. */
+import { describe, expect, it } from 'vitest';
+import { rehearse } from './run-scenario';
+
+describe('rehearsal scenarios', () => {
+  it('monthly-rebake: the timer runs Image Builder, the new version is contained and released', async () => {
+    const { status, report } = await rehearse('monthly-rebake');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases).toHaveLength(1);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(report.armCalls.byOperation.VirtualMachineImageTemplates_Run ?? report.armCalls.byOperation.ImageTemplates_Run).toBeGreaterThan(0);
+  });
+
+  it('unrelated-unhealthy: whole-set unhealthy pauses (never demotes), resume restarts the upgrade', async () => {
+    const { status, report } = await rehearse('unrelated-unhealthy');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ finalState: 'completed', demoted: false });
+    expect(report.notifications.map((n) => n.event)).toContain('paused');
+    expect(report.armCalls.byOperation.VirtualMachineScaleSetRollingUpgrades_StartOSUpgrade).toBeGreaterThan(0);
+  });
+
+  it('notify-down: the demotion is not delayed by dead chat services; notices are retried and recorded', async () => {
+    const { status, report } = await rehearse('notify-down');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ finalState: 'demoted' });
+    expect(report.timings.breachToDemoteMs).toEqual([0]);
+    const demoted = report.notifications.filter((n) => n.event === 'demoted');
+    expect(demoted.length).toBe(2);
+    for (const n of demoted) {
+      expect(n.delivered).toBe(false);
+      expect(n.attempts).toBeGreaterThan(3);
+    }
+  });
+
+  it('replication-failed: the release pauses before the failed region and the operator aborts', async () => {
+    const { status, report } = await rehearse('replication-failed');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ finalState: 'aborted' });
+    expect(report.releases[0]!.rings.map((r) => Boolean(r.completedAt))).toEqual([true, false, false]);
+  });
+
+  it('operator: the broad ring waits for approval given through the HTTP API', async () => {
+    const { status, report } = await rehearse('operator');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ finalState: 'completed' });
+    expect(report.notifications.map((n) => n.event)).toContain('awaiting-approval');
+  });
+});
