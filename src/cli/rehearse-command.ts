@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../core';
 import { loadPlanOrThrow } from './plan-file';
 import { renderReportHtml, type Report } from '../local/report';
 import { runRehearsal, type Progress } from '../local/rehearsal';
@@ -27,6 +28,9 @@ Options:
   --out DIR             where report.json and report.html go (default .ringmaster/)
   --json                print report.json on stdout (progress goes to stderr)
   --no-baseline         skip the Azure-alone comparison run
+  --restart-at LIST     kill the local runtime at these simulated times (e.g. 1h,6h30m) and start it
+                        again on its state dir, as a restart of \`ringmaster serve\` would; the outcome
+                        must be the same (a resilience drill)
 
 Exit status: 0 when the scenario's expected outcome happened, 1 when it did not, 2 on bad usage.
 `;
@@ -34,7 +38,7 @@ Exit status: 0 when the scenario's expected outcome happened, 1 when it did not,
 export async function runRehearseCommand(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { scenario: { type: 'string', default: 'payments' }, plan: { type: 'string' }, out: { type: 'string', default: '.ringmaster' }, json: { type: 'boolean', default: false }, 'no-baseline': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    args = parseArgs({ args: argv, options: { scenario: { type: 'string', default: 'payments' }, plan: { type: 'string' }, out: { type: 'string', default: '.ringmaster' }, json: { type: 'boolean', default: false }, 'no-baseline': { type: 'boolean', default: false }, 'restart-at': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (err) {
     console.error(`ringmaster rehearse: ${(err as Error).message}\n\n${REHEARSE_HELP}`);
     return 2;
@@ -62,6 +66,7 @@ export async function runRehearseCommand(argv: string[]): Promise<number> {
     onProgress: progressPrinter(say, live),
     log: process.env.RINGMASTER_DEBUG ? say : () => {},
     baseline: !args.values['no-baseline'],
+    restartAtMs: parseTimes(args.values['restart-at']),
   });
   if (live) process.stdout.write('\r\x1b[2K');
   mkdirSync(outDir, { recursive: true });
@@ -85,6 +90,15 @@ function progressPrinter(say: (m: string) => void, live: boolean): (p: Progress)
     if (releases !== last) say(`  [sim +${hours}h] ${releases || 'waiting for a version'}`);
     last = releases;
   };
+}
+
+function parseTimes(list: string | undefined): number[] {
+  if (!list) return [];
+  return list.split(',').map((t) => {
+    const ms = parseDuration(t.trim());
+    if (ms === undefined) throw new Error(`--restart-at: "${t}" is not a duration like 1h30m`);
+    return ms;
+  });
 }
 
 function printSummary(r: Report, outDir: string, say: (m: string) => void): void {

@@ -157,11 +157,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   const timerCancels: (() => void)[] = [];
+  let closed = false;
   if (options.timers !== false) {
     for (const r of registrations.filter((x) => x.trigger.type === 'timerTrigger')) {
       const schedule = resolveSetting(String(r.trigger.schedule), options.settings);
       const cron = new Cron(schedule, { paused: true, timezone: 'UTC' });
       const arm = () => {
+        if (closed) return;
         const next = cron.nextRun(options.clock.now());
         if (!next) return;
         timerCancels.push(
@@ -191,6 +193,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     registrations,
     whenIdle: () => durable.whenIdle(),
     close: async () => {
+      closed = true;
       for (const cancel of timerCancels) cancel();
       durable.close();
       server.closeAllConnections();

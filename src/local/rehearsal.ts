@@ -38,6 +38,11 @@ export interface RehearsalOptions {
   resume?: boolean;
   /** Stop (as if killed) once simulated time reaches this many ms after the start; the report says so. */
   stopAfterMs?: number;
+  /**
+   * Kill the local runtime at these simulated times (ms after the start) and start it again on the same
+   * port and state dir, as an operator restarting `ringmaster serve` would. The outcome must not change.
+   */
+  restartAtMs?: number[];
 }
 
 export interface Progress {
@@ -81,8 +86,11 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const summaries = new Map<string, ReleaseSummary>();
   const operatorDone = new Set<number>();
   let stoppedEarly = false;
+  let restarted = 0;
   try {
-    host = await startLocalHost({ clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log });
+    const hostOptions = { clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log };
+    host = await startLocalHost(hostOptions);
+    const restarts = [...(o.restartAtMs ?? [])].sort((a, b) => a - b);
     o.onRuntime?.({ url: host.url, functionKey });
     const hook = (fn: string) => `${host!.url}/runtime/webhooks/eventgrid?functionName=${fn}&code=${systemKey}`;
     await sim.subscribe({ name: 'ringmaster-fleet', endpoint: hook('onResourceEvent'), topic: 'system', schema: 'EventGridSchema', includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceActionSuccess', 'Microsoft.Resources.ResourceActionFailure'] });
@@ -107,6 +115,14 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
       }
       sim.clock.advance(stepMs);
       clock.fireDue();
+      if (restarts.length > 0 && sim.clock.now().getTime() - t0 >= restarts[0]!) {
+        restarts.shift();
+        const port = host.port;
+        await host.close(); // as if killed: whatever was in flight is lost, the state dir stays
+        host = await startLocalHost({ ...hostOptions, port });
+        restarted++;
+        log(`runtime restarted at +${Math.round((sim.clock.now().getTime() - t0) / 60_000)} min`);
+      }
       await settle();
       const finished = new Set<string>();
       for (const r of await host.runtime.list()) {
@@ -130,7 +146,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     host = undefined;
     await sim.close();
     const baseline = o.baseline === false || stoppedEarly ? undefined : await runBaseline(scenario, plan, o.outDir, endMs, stepMs);
-    const report = buildReport({ scenario, plan, controlled, baseline, wallMs: Date.now() - started, stoppedEarly });
+    const report = buildReport({ scenario, plan, controlled, baseline, wallMs: Date.now() - started, stoppedEarly, restarts: restarted });
     return { report, summaries: [...summaries.values()], ledgers };
   } finally {
     await host?.close().catch(() => {});

@@ -21,6 +21,8 @@ export interface Report {
   simulatedEnd: string;
   wallMs: number;
   stoppedEarly: boolean;
+  /** Times the local runtime was killed and started again during the run (--restart-at). */
+  restarts: number;
   releases: {
     version: string;
     release: string;
@@ -49,7 +51,7 @@ export interface ControlledRun {
   sink: SinkMessage[];
 }
 
-export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; stoppedEarly: boolean }): Report {
+export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; stoppedEarly: boolean; restarts: number }): Report {
   const { scenario, controlled: c, baseline } = input;
   const releases = [...c.summaries.values()].sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true })).map((s) => ({
     version: s.version,
@@ -82,6 +84,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     simulatedEnd: new Date(c.simEndMs).toISOString(),
     wallMs: input.wallMs,
     stoppedEarly: input.stoppedEarly,
+    restarts: input.restarts,
     releases,
     notifications,
     chatMessagesReceived: c.sink.length,
