@@ -1,0 +1,76 @@
+/**
+ * A small in-memory world behind the ReleasePorts, for orchestrator and handler tests: the test changes
+ * the world between steps (replication lands, an upgrade completes or faults) and reads what was done.
+ */
+import type { Command, ReleasePlan, ReplicationState } from '../../src/core';
+import { MemoryLedger } from '../../src/ledger/ledger';
+import type { ReleasePorts, UpgradeView } from '../../src/app/ports';
+
+export function fakeWorld(plan: ReleasePlan, capacity = 10) {
+  const calls: string[] = [];
+  const versions = new Map<string, { excludeFromLatest: boolean; targetRegions: Map<string, boolean>; replication: Map<string, ReplicationState> }>();
+  const upgrades = new Map<string, UpgradeView>();
+  const notices: Extract<Command, { kind: 'notify' }>[] = [];
+  const regions = plan.rings.flatMap((r) => r.regions);
+  const sets = regions.flatMap((region) => [1, 2].map((n) => ({ id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-${region}-${n}`, region, capacity })));
+  const ledger = new MemoryLedger();
+  const ports: ReleasePorts = {
+    async readVersion(id) {
+      calls.push('readVersion');
+      const v = versions.get(id);
+      return v && { id, excludeFromLatest: v.excludeFromLatest, targetRegions: [...v.targetRegions].map(([name, excludeFromLatest]) => ({ name, excludeFromLatest })), replication: [...v.replication].map(([region, state]) => ({ region, state })) };
+    },
+    async readFleet() {
+      calls.push('readFleet');
+      return sets;
+    },
+    async readUpgrades(ids) {
+      calls.push(`readUpgrades:${ids.length}`);
+      return ids.map((id) => upgrades.get(id));
+    },
+    async setRegionalExclude(id, rs, exclude) {
+      calls.push(`setRegionalExclude:${rs.join('+')}=${exclude}`);
+      for (const r of rs) versions.get(id)!.targetRegions.set(r, exclude);
+    },
+    async addTargetRegions(id, rs) {
+      calls.push(`addTargetRegions:${rs.join('+')}`);
+      for (const r of rs) versions.get(id)!.targetRegions.set(r, false);
+    },
+    async demote(id) {
+      calls.push('demote');
+      versions.get(id)!.excludeFromLatest = true;
+    },
+    async cancelRollingUpgrade(id) {
+      calls.push(`cancel:${id.split('/').at(-1)}`);
+    },
+    async startOsUpgrade(id) {
+      calls.push(`startOsUpgrade:${id.split('/').at(-1)}`);
+    },
+    async runImageTemplate() {
+      calls.push('runImageTemplate');
+    },
+    async notify(command) {
+      notices.push(command);
+      return { delivered: true, attempts: 1 };
+    },
+    ledger,
+  };
+  return {
+    ports,
+    calls,
+    notices,
+    ledger,
+    sets,
+    publish(id: string) {
+      versions.set(id, { excludeFromLatest: false, targetRegions: new Map(regions.map((r) => [r, true])), replication: new Map(regions.map((r) => [r, 'Replicating' as const])) });
+    },
+    replicate(id: string, region: string, state: ReplicationState = 'Completed') {
+      versions.get(id)!.replication.set(region, state);
+    },
+    upgrade(region: string, code: UpgradeView['code'], startTime: string, errorCode?: string) {
+      for (const s of sets.filter((x) => x.region === region)) {
+        upgrades.set(s.id, { scaleSetId: s.id, code, startTime, ...(errorCode ? { errorCode } : {}), progress: code === 'Completed' ? { successful: capacity, failed: 0, inProgress: 0, pending: 0 } : { successful: 0, failed: 2, inProgress: 0, pending: capacity - 2 } });
+      }
+    },
+  };
+}
