@@ -73,7 +73,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     for (const event of events) {
       const d = decide(state, event, now);
       state = d.state;
-      if (event.kind !== 'version-published' || d.commands.length > 0) row('observation', d.cause, event);
+      if ((event.kind !== 'version-published' && event.kind !== 'wake-up') || d.commands.length > 0) row('observation', d.cause, event);
       if (d.commands.length > 0) row('decision', d.cause, { phase: state.phase, commands: d.commands.map((c) => c.kind) });
       commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
     }

@@ -1,0 +1,79 @@
+/**
+ * The dashboard in headless Chromium (Debian's chromium, driven by playwright-core), opened during a
+ * rehearsal: after 1.7.0's demotion, while 1.7.1 rolls out. Checks what a person reads there and saves a
+ * screenshot under test-output/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { loadPlanOrThrow } from '../../src/cli/plan-file';
+import { runRehearsal } from '../../src/local/rehearsal';
+import { loadScenario } from '../../src/local/scenario';
+
+const root = join(__dirname, '../..');
+const CHROMIUM = process.env.RINGMASTER_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM} (install Debian's chromium or set RINGMASTER_CHROMIUM)`);
+
+describe.skipIf(!haveChromium)('dashboard in a browser', () => {
+  it('shows the demoted release, the rings and the ledger with causes during a rehearsal', async () => {
+    const scenario = loadScenario('payments', root);
+    const outDir = join(root, 'test-output', 'browser-rehearsal');
+    mkdirSync(join(root, 'test-output'), { recursive: true });
+    const requireApp = createRequire(join(root, 'dist', 'index.js'));
+    let runtime: { url: string; functionKey: string } | undefined;
+    let browser: Browser | undefined;
+    let checked = false;
+    const seen: Record<string, string> = {};
+    try {
+      const result = await runRehearsal({
+        scenario,
+        plan: loadPlanOrThrow(scenario.planFile),
+        root,
+        outDir,
+        baseline: false,
+        loadApp: () => requireApp(join(root, 'dist', 'index.js')),
+        onRuntime: (r) => (runtime = r),
+        onProgress: async (p) => {
+          const bad = p.releases.find((r) => r.version === '1.7.0');
+          const good = p.releases.find((r) => r.version === '1.7.1');
+          if (checked || bad?.phase !== 'demoted' || !good || good.phase === 'staging') return;
+          checked = true;
+          browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+          const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+          const unauthorized = await page.goto(`${runtime!.url}/api/dashboard`);
+          seen.withoutKey = String(unauthorized?.status());
+          await page.setExtraHTTPHeaders({ 'x-functions-key': runtime!.functionKey });
+          const res = await page.goto(`${runtime!.url}/api/dashboard`);
+          seen.status = String(res?.status());
+          const demoted = page.locator('section.release[data-phase="demoted"]');
+          seen.demotedTitle = (await demoted.locator('h2').innerText()).replace(/\s+/g, ' ');
+          seen.demotedCause = await demoted.locator('.cause').innerText();
+          seen.canary = (await demoted.locator('li[data-ring="canary"]').getAttribute('class')) ?? '';
+          seen.early = (await demoted.locator('li[data-ring="early"]').getAttribute('class')) ?? '';
+          seen.ledger = await demoted.locator('table').innerText();
+          seen.releases = String(await page.locator('section.release').count());
+          seen.external = String(await page.evaluate(() => [...document.querySelectorAll('script,link[href^="http"],img[src^="http"]')].length));
+          await page.screenshot({ path: join(root, 'test-output', 'dashboard.png'), fullPage: true });
+        },
+      });
+      expect(result.report.outcome, result.report.failures.join('\n')).toBe('passed');
+    } finally {
+      await browser?.close();
+    }
+    expect(checked, 'the dashboard was opened during the rehearsal').toBe(true);
+    expect(seen.withoutKey).toBe('401');
+    expect(seen.status).toBe('200');
+    expect(seen.demotedTitle).toContain('payments-api 1.7.0');
+    expect(seen.demotedTitle).toContain('demoted');
+    expect(seen.demotedCause).toContain('MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade');
+    expect(seen.canary).toContain('stopped');
+    expect(seen.early).toContain('closed');
+    expect(seen.ledger).toMatch(/command\s+breach in vmss-payments-eastus-1/);
+    expect(Number(seen.releases)).toBe(2);
+    expect(seen.external).toBe('0');
+    expect(existsSync(join(root, 'test-output', 'dashboard.png'))).toBe(true);
+  });
+});
