@@ -19,6 +19,10 @@ export interface ObserveInput {
   /** What the release already knows, so only changes come back. */
   knownReplication: Record<string, ReplicationState>;
   knownUpgrades: Record<string, string>;
+  /** Read the plan's metric gates (a ring is open or soaking). */
+  readGates?: boolean;
+  /** Orchestrator time, for the metric window. */
+  at?: string;
 }
 
 export interface ObserveOutput {
@@ -63,6 +67,16 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
       }
     } catch (err) {
       errors.push(`rolling upgrade read failed: ${toErrorMessage(err)}`);
+    }
+  }
+  if (input.readGates) {
+    for (const gate of input.plan.health.metrics) {
+      if (!gate.resourceId) continue;
+      try {
+        events.push({ kind: 'gate-observed', gate: gate.name, value: await ports.readMetric(gate, gate.resourceId, new Date(input.at ?? Date.now())) });
+      } catch (err) {
+        errors.push(`metric gate ${gate.name} read failed: ${toErrorMessage(err)}`);
+      }
     }
   }
   return { events, errors, exists };

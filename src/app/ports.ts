@@ -28,6 +28,8 @@ export interface UpgradeView {
   progress: UpgradeProgress;
 }
 
+export type MetricGate = ReleasePlan['health']['metrics'][number];
+
 export interface ReleasePorts {
   /** The version with its per-region replication; undefined when it does not exist (any more). */
   readVersion(versionId: string): Promise<VersionView | undefined>;
@@ -40,6 +42,8 @@ export interface ReleasePorts {
   demote(versionId: string): Promise<void>;
   cancelRollingUpgrade(scaleSetId: string): Promise<void>;
   startOsUpgrade(scaleSetId: string): Promise<void>;
+  /** The latest value of a plan's metric gate over its window, on `resourceId`; null when there is no data. */
+  readMetric(gate: MetricGate, resourceId: string, now: Date): Promise<number | null>;
   runImageTemplate(imageTemplateId: string): Promise<void>;
   notify(command: Extract<Command, { kind: 'notify' }>, release: string): Promise<NotifyResult>;
   ledger: Ledger;

@@ -63,6 +63,8 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       scaleSetIds: Object.keys(watch.scaleSets),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,
+      readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),
+      at,
     })) as ObserveOutput;
     for (const e of observed.errors) row('observation', e, null);
 

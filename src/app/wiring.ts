@@ -4,17 +4,11 @@
  * `process.env` goes through `readAppSettings` (env passed in, so tests give their own).
  */
 import { readFileSync } from 'node:fs';
-import type { ComputeManagementClient } from '@azure/arm-compute';
-import type { ImageBuilderClient } from '@azure/arm-imagebuilder';
 import { normalizeRegion } from '../azure/port-runtime';
-import { computeClient, imageBuilderClient, resourceGraphClient, type ArmConnection } from '../azure/client-options';
-import { createArmCredential, readCaFile } from '../azure/credentials';
-import { createEventPublisher, type EventPublisher } from '../azure/event-publisher';
-import { createFleetPort } from '../azure/fleet-port';
-import { createGalleryPort } from '../azure/gallery-port';
-import { createImageBuilderPort } from '../azure/image-builder-port';
+import { createAzureAdapters } from '../azure/adapters';
+import type { EventPublisher } from '../azure/event-publisher';
 import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/settings';
-import { planRegions, validatePlan, type Command, type ReleasePlan } from '../core';
+import { parseDuration, planRegions, validatePlan, type Command, type ReleasePlan } from '../core';
 import { MemoryLedger, type Ledger } from '../ledger/ledger';
 import { TableLedger } from '../ledger/table-ledger';
 import { createNotifier, type Notifier } from '../notify/router';
@@ -83,16 +77,7 @@ export interface AppDeps {
 
 /** Builds the ports over the real SDK clients. */
 export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
-  const caPem = readCaFile(settings.azure.armCaFile);
-  const connection: ArmConnection = { credential: createArmCredential(settings.azure.armEndpoint), endpoint: settings.azure.armEndpoint, ...(caPem ? { caPem } : {}) };
-  const computes = new Map<string, ComputeManagementClient>();
-  const computeFor = (sub: string) => computes.get(sub) ?? computes.set(sub, computeClient(connection, sub)).get(sub)!;
-  const builders = new Map<string, ImageBuilderClient>();
-  const builderFor = (sub: string) => builders.get(sub) ?? builders.set(sub, imageBuilderClient(connection, sub)).get(sub)!;
-  const runtime = { lroPollIntervalMs: settings.lroPollMs };
-  const gallery = createGalleryPort(computeFor, runtime);
-  const fleet = createFleetPort(resourceGraphClient(connection), computeFor, { ...runtime, subscriptionIds: settings.azure.subscriptionIds });
-  const imageBuilder = createImageBuilderPort(builderFor, runtime);
+  const { gallery, fleet, imageBuilder, monitor, events } = createAzureAdapters(settings.azure, { runtime: { lroPollIntervalMs: settings.lroPollMs }, eventSource: '/ringmaster/watcher' });
   const policy: UrlPolicy = { allowedHosts: settings.azure.notifyAllowedHosts, allowLoopback: settings.azure.notifyAllowLoopback };
   const resolveSecret = secretResolver(settings.env);
   const notifiers = new Map<string, Notifier>();
@@ -139,6 +124,12 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
         if (kind !== 'conflict' && kind !== 'not-found') throw err;
       }
     },
+    async readMetric(gate, resourceId, now) {
+      const windowMs = parseDuration(gate.window) ?? 300_000;
+      const series = await monitor.readMetric(resourceId, { metricName: gate.metric, aggregation: gate.aggregation, from: new Date(now.getTime() - windowMs).toISOString(), to: now.toISOString() });
+      const values = series.points.map((p) => p.value).filter((v): v is number => v !== undefined);
+      return values.length ? values[values.length - 1]! : null;
+    },
     async startOsUpgrade(scaleSetId) {
       await fleet.startOSUpgrade(scaleSetId, ACCEPTED);
     },
@@ -151,10 +142,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
     },
     ledger: ledger ?? (settings.storageConnection ? TableLedger.fromConnectionString(settings.storageConnection) : new MemoryLedger()),
   };
-  const publisher = settings.azure.eventGridTopicEndpoint
-    ? createEventPublisher({ topicEndpoint: settings.azure.eventGridTopicEndpoint, ...(settings.azure.eventGridTopicKey ? { topicKey: settings.azure.eventGridTopicKey } : { credential: connection.credential }), source: '/ringmaster/watcher', ...(caPem ? { caPem } : {}) })
-    : undefined;
-  return { settings, ports, ...(publisher ? { publisher } : {}) };
+  return { settings, ports, ...(events ? { publisher: events } : {}) };
 }
 
 /** The chat notice for an engine `notify` command. */

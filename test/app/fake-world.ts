@@ -14,6 +14,7 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
   const regions = plan.rings.flatMap((r) => r.regions);
   const sets = regions.flatMap((region) => [1, 2].map((n) => ({ id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-${region}-${n}`, region, capacity })));
   const ledger = new MemoryLedger();
+  const metrics = new Map<string, number | null>();
   const ports: ReleasePorts = {
     async readVersion(id) {
       calls.push('readVersion');
@@ -46,6 +47,10 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
     async startOsUpgrade(id) {
       calls.push(`startOsUpgrade:${id.split('/').at(-1)}`);
     },
+    async readMetric(gate) {
+      calls.push(`readMetric:${gate.name}`);
+      return metrics.get(gate.name) ?? null;
+    },
     async runImageTemplate() {
       calls.push('runImageTemplate');
     },
@@ -58,6 +63,7 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
   return {
     ports,
     calls,
+    metrics,
     notices,
     ledger,
     sets,

@@ -11,6 +11,7 @@ import {
   newRelease,
   operator,
   paymentsFleet,
+  planWith,
   published,
   replicated,
   rollingForward,
@@ -154,5 +155,37 @@ describe('whole-set unhealthy pauses instead of demoting', () => {
     for (const e of [paymentsFleet(plan), published('1.7.1', ALL), replicated('1.7.1', 'eastus')]) state = decide(state, e, T0).state;
     const d = decide(state, rollingUpgradeFaulted('vmss-eastus-1', at(1), 'MaxUnhealthyInstancePercentExceededInRollingUpgrade', 0), new Date(at(5)));
     expect(d.commands[0]?.kind).toBe('demote-version');
+  });
+});
+
+describe('metric gates', () => {
+  const gated = planWith({
+    health: {
+      maxUnhealthyUpgradedInstancePercent: 20,
+      metrics: [{ name: 'probe-availability', metric: 'DipAvailability', resourceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb', operator: '<', threshold: 98 }],
+    },
+  });
+  const soaking = () => {
+    let state = newRelease(gated, versionId('1.7.1'), T0);
+    for (const [m, e] of [[0, paymentsFleet(gated)], [0, published('1.7.1', ALL)], [10, replicated('1.7.1', 'eastus')], [50, rollingUpgradeCompleted('vmss-eastus-1', at(15))], [55, rollingUpgradeCompleted('vmss-eastus-2', at(16))]] as [number, ReleaseEvent][]) {
+      state = decide(state, e, new Date(at(m))).state;
+    }
+    return state;
+  };
+
+  it('a failing metric while a ring is open demotes, naming the metric', () => {
+    const d = decide(soaking(), { kind: 'gate-observed', gate: 'probe-availability', value: 91.5 }, new Date(at(60)));
+    expect(d.commands[0]).toMatchObject({ kind: 'demote-version' });
+    expect(d.state.demotion?.cause).toBe('metric gate probe-availability: DipAvailability = 91.5, < 98');
+  });
+
+  it('no data holds the next ring after the soak, and a healthy value lets it open', () => {
+    const held = decide(soaking(), { kind: 'gate-observed', gate: 'probe-availability', value: null }, new Date(at(60)));
+    expect(held.commands).toEqual([]);
+    const afterSoak = decide(held.state, wakeUp, new Date(at(90)));
+    expect(afterSoak.state.phase).toBe('soaking');
+    expect(afterSoak.state.waitingFor).toContain('gate probe-availability not met');
+    const ok = decide(afterSoak.state, { kind: 'gate-observed', gate: 'probe-availability', value: 99.9 }, new Date(at(91)));
+    expect(ok.commands.some((c) => c.kind === 'set-regional-exclude' && c.regions.join() === 'westus3')).toBe(true);
   });
 });
