@@ -45,6 +45,8 @@ export interface ReleasePorts {
   /** The latest value of a plan's metric gate over its window, on `resourceId`; null when there is no data. */
   readMetric(gate: MetricGate, resourceId: string, now: Date): Promise<number | null>;
   runImageTemplate(imageTemplateId: string): Promise<void>;
+  /** The template's last run (`lastRunStatus`); undefined when it never ran. */
+  readTemplateRun(imageTemplateId: string): Promise<{ runState?: string; message?: string; endTime?: string } | undefined>;
   notify(command: Extract<Command, { kind: 'notify' }>, release: string): Promise<NotifyResult>;
   ledger: Ledger;
 }

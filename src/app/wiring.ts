@@ -133,6 +133,10 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
     async startOsUpgrade(scaleSetId) {
       await fleet.startOSUpgrade(scaleSetId, ACCEPTED);
     },
+    async readTemplateRun(id) {
+      const r = await imageBuilder.getLastRunStatus(id);
+      return { ...(r.runState ? { runState: r.runState } : {}), ...(r.message ? { message: r.message } : {}), ...(r.endTime ? { endTime: r.endTime } : {}) };
+    },
     async runImageTemplate(id) {
       await imageBuilder.runTemplate(id, ACCEPTED);
     },

@@ -246,12 +246,14 @@ export function renderShow(r: ReleaseView & { ledger?: LedgerEntry[] }, last: nu
     if (s.demotion) out.push(`  demoted   ${s.demotion.at} by ${s.demotion.by}: ${s.demotion.cause}`);
     out.push('rings:');
     const width = Math.max(...s.rings.map((g) => g.name.length));
-    for (const g of s.rings) out.push(`  ${g.name.padEnd(width)}  ${ringState(g)}  ${g.regions.map((region) => regionState(g, region)).join(', ')}`);
+    const stateWidth = Math.max(...s.rings.map((g) => ringState(g).length));
+    for (const g of s.rings) out.push(`  ${g.name.padEnd(width)}  ${ringState(g).padEnd(stateWidth)}  ${g.regions.map((region) => regionState(g, region)).join(', ')}`);
   }
   const ledger = r.ledger ?? [];
   const tail = ledger.slice(Math.max(0, ledger.length - last));
   out.push(`ledger (last ${tail.length} of ${ledger.length}):`);
-  for (const e of tail) out.push(`  ${e.at}  #${e.sequence} ${e.kind.padEnd(11)} ${e.cause}`);
+  const seqWidth = Math.max(0, ...tail.map((e) => String(e.sequence).length));
+  for (const e of tail) out.push(`  ${e.at}  #${String(e.sequence).padEnd(seqWidth)}  ${e.kind.padEnd(11)}  ${e.cause}`);
   return out.join('\n');
 }
 

@@ -8,3 +8,4 @@ export * from './release-state';
 export * from './types';
 export * from './windows';
 export * from './preflight';
+export * from './notices';

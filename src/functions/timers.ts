@@ -1,7 +1,7 @@
 /** Timers: the fleet watcher (every minute by default) and the monthly rebake (03:00 UTC on the 1st). */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { toErrorMessage } from '../azure/errors';
+import { startRebakes, watchRebakes } from '../app/rebake';
 import { watchFleet } from '../app/watcher';
 import { appDeps, runtimeFor } from './deps';
 
@@ -9,19 +9,12 @@ async function onWatch(_timer: Timer, context: InvocationContext): Promise<void>
   const deps = appDeps();
   const r = await watchFleet({ runtime: runtimeFor(context), ports: deps.ports, ...(deps.publisher ? { publisher: deps.publisher } : {}), log: (m) => context.log(m) });
   if (r.releases > 0) context.log(`watchFleet: ${r.releases} active release(s), ${r.reads} ARM reads, ${r.changes} change(s)`);
+  await watchRebakes(deps.settings.plans, deps.ports, new Date(), (m) => context.log(m));
 }
 
 async function onRebake(_timer: Timer, context: InvocationContext): Promise<void> {
   const deps = appDeps();
-  for (const plan of deps.settings.plans) {
-    if (!plan.rebake) continue;
-    try {
-      await deps.ports.runImageTemplate(plan.rebake.imageTemplate);
-      context.log(`monthlyRebake: started ${plan.rebake.imageTemplate}; its new version will start its own release`);
-    } catch (err) {
-      context.error(`monthlyRebake: ${plan.rebake.imageTemplate}: ${toErrorMessage(err)}`);
-    }
-  }
+  await startRebakes(deps.settings.plans, deps.ports, new Date(), (m) => context.log(m));
 }
 
 app.timer('watchFleet', { schedule: '%RINGMASTER_WATCH_SCHEDULE%', handler: onWatch, extraInputs: [df.input.durableClient()] });

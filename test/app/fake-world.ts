@@ -15,6 +15,7 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
   const sets = regions.flatMap((region) => [1, 2].map((n) => ({ id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-${region}-${n}`, region, capacity })));
   const ledger = new MemoryLedger();
   const metrics = new Map<string, number | null>();
+  const templateRun: { current?: { runState?: string; message?: string; endTime?: string } } = {};
   const ports: ReleasePorts = {
     async readVersion(id) {
       calls.push('readVersion');
@@ -51,6 +52,10 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
       calls.push(`readMetric:${gate.name}`);
       return metrics.get(gate.name) ?? null;
     },
+    async readTemplateRun() {
+      calls.push('readTemplateRun');
+      return templateRun.current;
+    },
     async runImageTemplate() {
       calls.push('runImageTemplate');
     },
@@ -64,6 +69,7 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
     ports,
     calls,
     metrics,
+    templateRun,
     notices,
     ledger,
     sets,
