@@ -21,6 +21,9 @@ type Command = (argv: string[]) => number | Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => runPlanCommand,
   rehearse: async () => (await import('./rehearse-command')).runRehearseCommand,
+  serve: async () => (await import('./serve-command')).runServeCommand,
+  releases: async () => (await import('./release-command')).runReleasesCommand,
+  release: async () => (await import('./release-command')).runReleaseCommand,
   preflight: async () => (await import('./preflight-command')).runPreflightCommand,
   sim: async () => (await import('../sim/cli')).runSimCommand,
 };

@@ -14,7 +14,7 @@ import { Cron } from 'croner';
 import { buildDeps, readAppSettings, type AppSettings } from '../app/wiring';
 import { MemoryLedger } from '../ledger/ledger';
 import { freePort } from '../local/azurite';
-import type { HostClock } from '../local/clock';
+import { wallClock } from '../local/clock';
 import { startLocalHost, type LocalHost } from '../local/functions-host';
 
 export const SERVE_HELP = `Usage: ringmaster serve [--port P] [--arm-endpoint URL] [--state-dir DIR] [--settings FILE]
@@ -151,7 +151,7 @@ export async function startServe(argv: string[], io: ServeIo): Promise<Serving |
     io.out(`ringmaster serve: ledger ${ledger.describe}`);
     const deps = buildDeps(settings, store);
     const requireApp = createRequire(appEntry);
-    host = await startLocalHost({ port, host: listenHost, allowRemote: values['allow-remote'] !== undefined, clock: longTimerWallClock, stateDir, functionKey: keys.functionKey, systemKey: keys.systemKey, settings: loaded.values, deps, loadApp: () => requireApp(appEntry), log: io.err });
+    host = await startLocalHost({ port, host: listenHost, allowRemote: values['allow-remote'] !== undefined, clock: wallClock, stateDir, functionKey: keys.functionKey, systemKey: keys.systemKey, settings: loaded.values, deps, loadApp: () => requireApp(appEntry), log: io.err });
   } catch (err) {
     await azurite?.stop().catch(() => {});
     lock.release();
@@ -395,27 +395,6 @@ async function startLedgerAzurite(root: string, dir: string): Promise<{ connecti
       }),
   };
 }
-
-/** The longest setTimeout Node honours (2^31-1 ms, about 24.8 days); longer delays fire at once. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
-
-/**
- * Wall time with timers that may be months away (the monthly rebake): waits in chunks and re-checks,
- * instead of handing setTimeout a delay it overflows (which Node turns into 1 ms).
- */
-export const longTimerWallClock: HostClock = {
-  now: () => new Date(),
-  setTimer(at, fn) {
-    let handle: NodeJS.Timeout | undefined;
-    const wait = () => {
-      const remaining = at.getTime() - Date.now();
-      if (remaining <= 0) return fn();
-      handle = setTimeout(wait, Math.min(remaining, MAX_TIMEOUT_MS));
-    };
-    handle = setTimeout(wait, Math.min(Math.max(0, at.getTime() - Date.now()), MAX_TIMEOUT_MS));
-    return () => clearTimeout(handle);
-  },
-};
 
 function untilSignal(): Promise<string> {
   return new Promise((done) => {

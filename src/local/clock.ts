@@ -9,11 +9,21 @@ export interface HostClock {
   setTimer(at: Date, fn: () => void): () => void;
 }
 
+/** Node fires a setTimeout longer than ~24.8 days at once; long timers wait in chunks and re-check. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 export const wallClock: HostClock = {
   now: () => new Date(),
   setTimer(at, fn) {
-    const t = setTimeout(fn, Math.max(0, at.getTime() - Date.now()));
-    return () => clearTimeout(t);
+    let handle: NodeJS.Timeout | undefined;
+    const wait = () => {
+      const remaining = at.getTime() - Date.now();
+      handle = remaining > MAX_TIMEOUT_MS ? setTimeout(wait, MAX_TIMEOUT_MS) : setTimeout(fn, Math.max(0, remaining));
+    };
+    wait();
+    return () => {
+      if (handle) clearTimeout(handle);
+    };
   },
 };
 

@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseLedger, fingerprint, loadSettings, longTimerWallClock, runServeCommand, startServe, type ServeIo, type Serving } from '../../src/cli/serve-command';
+import { wallClock } from '../../src/local/clock';
+import { chooseLedger, fingerprint, loadSettings, runServeCommand, startServe, type ServeIo, type Serving } from '../../src/cli/serve-command';
 
 const root = join(__dirname, '../..');
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -99,8 +100,8 @@ describe('ringmaster serve: usage and settings', () => {
 describe('ringmaster serve: the host clock', () => {
   it('holds timers beyond setTimeout\'s 24.8-day limit instead of firing them at once', async () => {
     let fired = 0;
-    const cancel = longTimerWallClock.setTimer(new Date(Date.now() + 40 * 86_400_000), () => fired++);
-    const soon = longTimerWallClock.setTimer(new Date(Date.now() + 5), () => fired++);
+    const cancel = wallClock.setTimer(new Date(Date.now() + 40 * 86_400_000), () => fired++);
+    const soon = wallClock.setTimer(new Date(Date.now() + 5), () => fired++);
     await new Promise((r) => setTimeout(r, 60));
     cancel();
     soon();
