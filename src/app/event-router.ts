@@ -11,7 +11,7 @@ import type { ArmResourceEvent, ParsedEvent } from '../azure/event-parsing';
 import { versionName, type ReleaseEvent } from '../core';
 import { compareVersions, type PlanCatalog } from './plan-catalog';
 import { releaseIdOf, type ReleaseRuntime } from './release-runtime';
-import { ORCHESTRATOR, type OrchestratorInput } from './release-orchestrator';
+import type { OrchestratorInput } from './release-orchestrator';
 
 const VERSION_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/i;
 const SCALE_SET_ID = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+)/i;
@@ -134,4 +134,3 @@ export class RecentIds {
   }
 }
 
-export { ORCHESTRATOR };

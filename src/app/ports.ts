@@ -3,7 +3,7 @@
  * them from the Azure adapters (`src/azure`), the notifier (`src/notify`) and the ledger (`src/ledger`);
  * tests may pass in-memory versions.
  */
-import type { Command, NoticeFacts, ReleasePlan, ReplicationState, RollingUpgradeCode, UpgradeProgress } from '../core';
+import type { Command, ReleasePlan, ReplicationState, RollingUpgradeCode, UpgradeProgress } from '../core';
 import type { Ledger } from '../ledger/ledger';
 
 export interface VersionView {
@@ -57,4 +57,3 @@ export interface NotifyResult {
   error?: string;
 }
 
-export type NoticeFactsView = NoticeFacts;

@@ -34,8 +34,6 @@ export interface RehearsalOptions {
   onRuntime?: (runtime: { url: string; functionKey: string }) => void;
   log?: (message: string) => void;
   baseline?: boolean;
-  /** Keep the runtime's state dir from an earlier run (a restart), instead of starting clean. */
-  resume?: boolean;
   /** Stop (as if killed) once simulated time reaches this many ms after the start; the report says so. */
   stopAfterMs?: number;
   /**
@@ -69,11 +67,10 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const endMs = parseDuration(scenario.duration) ?? 12 * 3_600_000;
   mkdirSync(o.outDir, { recursive: true });
   const runtimeDir = join(o.outDir, 'runtime');
-  if (!o.resume) rmSync(runtimeDir, { recursive: true, force: true });
+  rmSync(runtimeDir, { recursive: true, force: true });
 
   const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, plan, 'controlled'), manualClock: true, stateDir: join(o.outDir, 'sim') });
   const t0 = Date.parse(fleet.startTime);
-  if (o.resume) sim.clock.advance(0);
   const azurite = await startAzurite(o.root);
   const sink = await startChatSink({ teams: scenario.chat.teams, slack: scenario.chat.slack }, 20_000);
   const clock = new SteppedClock(() => sim.clock.now());
