@@ -2,14 +2,28 @@
  * `npm run bench`: runs every benchmark, prints a table and writes bench/results.json.
  * Benchmarks print figures; they assert nothing about time (the machines are shared and noisy).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchAdapters } from './azure-bench';
+import { benchColdStart } from './coldstart-bench';
 import { benchEngine } from './engine-bench';
+import { benchGate, benchReaction } from './reaction-bench';
+import { benchBlastRadius, benchScale } from './rehearsal-bench';
+import { benchSimulator } from './sim-bench';
 
 type Bench = { name: string; run: () => Promise<Record<string, number | string>> | Record<string, number | string> };
 
-const BENCHES: Bench[] = [{ name: 'engine', run: benchEngine }];
+const BENCHES: Bench[] = [
+  { name: 'engine', run: benchEngine },
+  { name: 'simulator', run: benchSimulator },
+  { name: 'adapters', run: benchAdapters },
+  { name: 'reaction', run: benchReaction },
+  { name: 'gate', run: benchGate },
+  { name: 'blast', run: benchBlastRadius },
+  { name: 'coldstart', run: benchColdStart },
+  { name: 'scale', run: benchScale },
+];
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -29,7 +43,11 @@ async function main(): Promise<void> {
     }
     console.log(`${`${b.name}.wall.ms`.padEnd(48)} ${Math.round(performance.now() - started)}\n`);
   }
-  writeFileSync(join(process.cwd(), 'bench/results.json'), `${JSON.stringify({ machine, at: new Date().toISOString(), results }, null, 2)}\n`);
+  const file = join(process.cwd(), 'bench/results.json');
+  // `node dist/bench.js NAME` runs one benchmark and updates its figures in place, keeping the others.
+  const previous = only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, number | string> }).results ?? {} : {};
+  const merged = only ? { ...Object.fromEntries(Object.entries(previous).filter(([k]) => !k.startsWith(`${only}.`))), ...results } : results;
+  writeFileSync(file, `${JSON.stringify({ machine, at: new Date().toISOString(), results: merged }, null, 2)}\n`);
   console.log('written bench/results.json');
 }
 

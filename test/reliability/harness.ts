@@ -4,7 +4,8 @@
  * ledger checks. Everything talks to 127.0.0.1 only.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,21 @@ export function prng(seed: number): () => number {
 export function appLoader(): () => unknown {
   const requireApp = createRequire(join(root, 'dist', 'index.js'));
   return () => requireApp(join(root, 'dist', 'index.js'));
+}
+
+/**
+ * The scenario with the fleet's seed replaced (a copy of the fleet file in a temp dir). Needed for a second
+ * in-process rehearsal: the app's event dedupe set (RecentIds in src/functions/deps.ts) is module-level, so a
+ * second local host in the same process drops every event id the first one saw, and the simulator's ids are
+ * deterministic per seed.
+ */
+export function scenarioWithSeed(name: string, seed: number, chat?: Scenario['chat']): Scenario {
+  const s = loadScenario(name, root);
+  const fleet = parseYaml(readFileSync(s.fleetFile, 'utf8')) as Record<string, unknown>;
+  const dir = mkdtempSync(join(tmpdir(), 'rm-fleet-'));
+  const fleetFile = join(dir, 'fleet.yaml');
+  writeFileSync(fleetFile, stringifyYaml({ ...fleet, seed }));
+  return { ...s, fleetFile, ...(chat ? { chat } : {}) };
 }
 
 export interface InProcessRun extends RehearsalResult {

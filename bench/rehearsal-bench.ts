@@ -1,0 +1,221 @@
+/**
+ * Benchmarks that run whole rehearsals in this process (the simulator, Azurite and the local runtime running
+ * dist/index.js, in lockstep on the virtual clock):
+ *  - blast radius and ARM calls of the payments story (the same figures as report.json, plus the canary's first
+ *    batch size for comparison);
+ *  - scale: a release of one healthy version through 60 regions × 20 scale sets × 100 instances (4 rings of 15
+ *    regions), wall time and peak memory.
+ * Figures only; nothing here asserts on time.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPlanOrThrow } from '../src/cli/plan-file';
+import { runRehearsal, type Progress, type RehearsalResult } from '../src/local/rehearsal';
+import { loadScenario } from '../src/local/scenario';
+import { loadFleetFile } from '../src/sim';
+
+type Figures = Record<string, number | string>;
+
+function appLoader(root: string): () => unknown {
+  const requireApp = createRequire(join(root, 'dist', 'index.js'));
+  return () => requireApp(join(root, 'dist', 'index.js'));
+}
+
+export async function rehearseInProcess(scenarioFile: string, opts: { baseline?: boolean; root?: string } = {}): Promise<RehearsalResult & { outDir: string }> {
+  const root = opts.root ?? process.cwd();
+  const scenario = loadScenario(scenarioFile, root);
+  const plan = loadPlanOrThrow(scenario.planFile);
+  const outDir = mkdtempSync(join(tmpdir(), 'rm-bench-'));
+  const result = await runRehearsal({ scenario, plan, root, outDir, loadApp: appLoader(root), baseline: opts.baseline ?? true });
+  return { ...result, outDir };
+}
+
+/** Blast radius and ARM calls of the payments story (with the Azure-alone baseline). */
+export async function benchBlastRadius(): Promise<Figures> {
+  const out: Figures = {};
+  const { report, outDir } = await rehearseInProcess('payments');
+  try {
+    const scenario = loadScenario('payments');
+    const fleet = loadFleetFile(scenario.fleetFile);
+    const plan = loadPlanOrThrow(scenario.planFile);
+    const canary = plan.rings[0]!;
+    // The canary's first batch: maxBatchInstancePercent of one canary scale set (Azure rounds up, at least one).
+    const group = fleet.scaleSets.find((g) => !g.regions || g.regions.some((r) => canary.regions.includes(r)));
+    const instances = group?.instances ?? 0;
+    const batchPercent = group?.upgradePolicy?.rollingUpgradePolicy?.maxBatchInstancePercent ?? 20;
+    const firstBatch = Math.max(1, Math.ceil((instances * batchPercent) / 100));
+    out['blast.payments.outcome'] = report.outcome;
+    for (const rel of report.releases) {
+      out[`blast.payments.${rel.version}.finalState`] = rel.finalState;
+      out[`blast.payments.${rel.version}.instancesOutsideOpenRings`] = rel.maxInstancesOnVersionOutsideOpenRings;
+    }
+    out['blast.payments.badVersion.instances'] = report.blastRadius.instancesOnBadVersion;
+    out['blast.payments.badVersion.regions'] = report.blastRadius.regionsAffected;
+    out['blast.payments.canary.firstBatch'] = firstBatch;
+    out['blast.payments.badVersion.instances/firstBatch'] = Math.round((report.blastRadius.instancesOnBadVersion / firstBatch) * 100) / 100;
+    out['blast.payments.azureAlone.instances'] = report.baseline?.instancesOnBadVersion ?? 'n/a';
+    out['blast.payments.azureAlone.regions'] = report.baseline?.regionsAffected ?? 'n/a';
+    out['blast.payments.ratioToAzureAlone'] = report.blastRadius.ratioToBaseline ?? 'n/a';
+    out['blast.payments.breachToDemote.simulatedMs'] = report.timings.breachToDemoteMs.join(',') || 'none';
+    out['blast.payments.gateToNextRing.simulatedMs'] = report.timings.gateToNextRingMs.join(',') || 'none';
+    out['blast.goal'] = 'outside open rings = 0; bad-version instances <= canary first batch';
+    // ARM calls of the whole story (two releases: 1.7.0 demoted, 1.7.1 through three rings), per operation.
+    out['arm.payments.releases'] = report.releases.length;
+    out['arm.payments.total'] = report.armCalls.total;
+    for (const [op, n] of Object.entries(report.armCalls.byOperation)) out[`arm.payments.${op}`] = n;
+    out['arm.payments.perRelease'] = Math.round(report.armCalls.total / Math.max(1, report.releases.length));
+    out['arm.payments.simulated'] = report.simulatedDuration;
+    out['arm.payments.wall_ms'] = report.wallMs;
+    out['arm.payments.note'] = 'EventGrid_Publish is the watcher publishing to the custom topic; GetLatest dominates (one per watched set per round)';
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+const SUB = '00000000-0000-0000-0000-0000000000b1';
+
+/** Writes a 60 × 20 × 100 fleet, a four-ring plan and a one-release scenario into `dir`; returns the scenario file. */
+export function writeScaleScenario(dir: string, size = { regions: 60, setsPerRegion: 20, instances: 100 }): string {
+  const regions = Array.from({ length: size.regions }, (_, i) => `region${String(i + 1).padStart(2, '0')}`);
+  const perRing = Math.ceil(regions.length / 4);
+  const fleet = {
+    name: 'scale',
+    subscriptionId: SUB,
+    startTime: '2025-01-06T08:00:00Z',
+    seed: 11,
+    regions,
+    gallery: { name: 'galScale', resourceGroup: 'rg-images', location: regions[0], images: [{ name: 'app', versions: [{ version: '1.0.0' }] }] },
+    scaleSets: [
+      {
+        name: 'vmss-{region}-{n}',
+        resourceGroup: 'rg-{region}',
+        countPerRegion: size.setsPerRegion,
+        instances: size.instances,
+        orchestrationMode: 'Uniform',
+        image: 'app',
+        healthSource: 'extension',
+        upgradePolicy: {
+          mode: 'Rolling',
+          rollingUpgradePolicy: { maxBatchInstancePercent: 20, maxUnhealthyInstancePercent: 20, maxUnhealthyUpgradedInstancePercent: 20, pauseTimeBetweenBatches: 'PT1M', rollbackFailedInstancesOnPolicyBreach: true },
+          automaticOSUpgradePolicy: { enableAutomaticOSUpgrade: true, useRollingUpgradePolicy: true },
+        },
+      },
+    ],
+    health: [{ version: '*', healthy: true }],
+    behaviour: { detectionDelay: '20m', detectionJitter: '10m', replicationTime: '15m', regionStagger: '1m', reimageDuration: '3m', healthSettle: '2m' },
+  };
+  const plan = {
+    name: 'scale',
+    image: `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/galScale/images/app`,
+    lever: 'regional-flag',
+    rings: [0, 1, 2, 3].map((k) => ({ name: `ring${k}`, regions: regions.slice(k * perRing, (k + 1) * perRing), soak: '30m' })).filter((r) => r.regions.length > 0),
+    health: { maxUnhealthyUpgradedInstancePercent: 20, onWholeSetUnhealthy: 'pause', warmUp: '5m', upgradeTimeout: '6h' },
+    budget: { maxInstancesOnUnprovenVersion: '100%' },
+  };
+  const scenario = {
+    name: 'scale',
+    description: `one healthy version through ${size.regions} regions × ${size.setsPerRegion} scale sets × ${size.instances} instances`,
+    fleet: 'fleet.json',
+    plan: 'plan.json',
+    duration: '16h',
+    step: '1m',
+    publish: [{ at: '10m', version: '2.0.0' }],
+    expect: { releases: [{ version: '2.0.0', finalState: 'completed' }], maxInstancesOnVersionOutsideOpenRings: 0 },
+  };
+  writeFileSync(join(dir, 'fleet.json'), JSON.stringify(fleet));
+  writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+  const file = join(dir, 'scale.yaml');
+  writeFileSync(file, JSON.stringify(scenario));
+  return file;
+}
+
+/**
+ * A rehearsal of 60 regions × 20 scale sets × 100 instances: wall time and peak memory (goal < 60 s, < 512 MB).
+ * Bounded by a wall-time budget (RINGMASTER_SCALE_BUDGET_S, default 150 s): past it the run is stopped and the
+ * figures say how far it got in simulated time, so `npm run bench` stays within a few minutes.
+ */
+export async function benchScale(): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-scale-'));
+  const size = { regions: Number(process.env.RINGMASTER_SCALE_REGIONS ?? 60), setsPerRegion: 20, instances: 100 };
+  const budgetMs = Number(process.env.RINGMASTER_SCALE_BUDGET_S ?? 150) * 1000;
+  const file = writeScaleScenario(dir, size);
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 100);
+  const started = performance.now();
+  let last: Progress | undefined;
+  let steps = 0;
+  const mib = (b: number) => Math.round(b / 2 ** 20);
+  const common = () => ({
+    'scale.fleet': `${size.regions} regions × ${size.setsPerRegion} sets × ${size.instances} instances = ${size.regions * size.setsPerRegion * size.instances}`,
+    'scale.lockstep_steps': steps,
+    'scale.peak_rss_MiB(sampled every 100 ms)': mib(peakRss),
+    'scale.maxRSS_MiB(resourceUsage, whole bench process)': Math.round(process.resourceUsage().maxRSS / 1024),
+    'scale.peak_heap_MiB(sampled)': mib(peakHeap),
+    'scale.rss_before_MiB': mib(rssBefore),
+    'scale.goal': 'wall < 60 s, peak memory < 512 MB (this process: simulator + runtime; Azurite is a child process, not counted)',
+  });
+  try {
+    const root = process.cwd();
+    const scenario = loadScenario(file, root);
+    const plan = loadPlanOrThrow(scenario.planFile);
+    const outDir = mkdtempSync(join(tmpdir(), 'rm-bench-'));
+    try {
+      const { report } = await runRehearsal({
+        scenario,
+        plan,
+        root,
+        outDir,
+        loadApp: appLoader(root),
+        baseline: false,
+        onProgress: (p) => {
+          last = p;
+          steps++;
+          if (performance.now() - started > budgetMs) throw new BudgetExceeded();
+        },
+      });
+      const wallMs = performance.now() - started;
+      const rel = report.releases[0];
+      return {
+        ...common(),
+        'scale.outcome': `${report.outcome}${report.failures.length ? ` (${report.failures.join('; ')})` : ''}`,
+        'scale.finalState': rel?.finalState ?? 'no release',
+        'scale.instancesUpgraded': rel?.instancesUpgraded ?? 0,
+        'scale.simulated': report.simulatedDuration,
+        'scale.wall_ms': Math.round(wallMs),
+        'scale.x_real_time': Math.round((Date.parse(report.simulatedEnd) - Date.parse(report.simulatedStart)) / wallMs),
+        'scale.armCalls': report.armCalls.total,
+      };
+    } catch (err) {
+      if (!(err instanceof BudgetExceeded)) throw err;
+      const wallMs = performance.now() - started;
+      const hours = ((last?.elapsedSimMs ?? 0) / 3_600_000).toFixed(2);
+      return {
+        ...common(),
+        'scale.outcome': `stopped at the wall-time budget (${budgetMs / 1000} s): not finished`,
+        'scale.reached': `simulated +${hours} h; ${last?.releases.map((r) => `${r.version} ${r.phase}${r.ring ? `@${r.ring}` : ''}`).join(', ') ?? 'no release'}; ${last?.upgrading.length ?? 0} sets rolling`,
+        'scale.wall_ms': Math.round(wallMs),
+        'scale.x_real_time': Math.round((last?.elapsedSimMs ?? 0) / wallMs),
+      };
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  } finally {
+    clearInterval(sampler);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+class BudgetExceeded extends Error {
+  constructor() {
+    super('wall-time budget exceeded');
+  }
+}
