@@ -30,6 +30,8 @@ export interface ObserveOutput {
   /** Why the observation is partial (an ARM read failed); the release carries on with what it has. */
   errors: string[];
   exists: boolean;
+  /** Retries the adapters absorbed while observing. */
+  retries?: string[];
 }
 
 export async function observeRelease(input: ObserveInput, ports: ReleasePorts): Promise<ObserveOutput> {
@@ -79,7 +81,7 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
       }
     }
   }
-  return { events, errors, exists };
+  return { events, errors, exists, retries: ports.drainRetries?.() ?? [] };
 }
 
 /** A compact identity of an upgrade observation: same fingerprint, nothing new to tell the engine. */
@@ -97,10 +99,18 @@ export interface ExecuteOutput {
   ok: boolean;
   detail: string;
   attempts?: number;
+  /** Retries the adapters absorbed while carrying the command out. */
+  retries?: string[];
 }
 
 /** Carries out one command. Failures come back as data; notifications never throw. */
 export async function executeCommand(input: ExecuteInput, ports: ReleasePorts): Promise<ExecuteOutput> {
+  const result = await carryOut(input, ports);
+  const retries = ports.drainRetries?.() ?? [];
+  return retries.length ? { ...result, retries } : result;
+}
+
+async function carryOut(input: ExecuteInput, ports: ReleasePorts): Promise<ExecuteOutput> {
   const c = input.command;
   try {
     switch (c.kind) {

@@ -20,6 +20,8 @@ export interface RouterDeps {
   runtime: ReleaseRuntime;
   plans: PlanCatalog;
   seen: RecentIds;
+  /** Re-reads ARM: events are hints, and a forged or stale one must not start or supersede anything. */
+  versionExists: (versionId: string) => Promise<boolean>;
   timing: Pick<OrchestratorInput, 'idlePollMs' | 'retryMs'>;
   log: (message: string) => void;
 }
@@ -92,6 +94,7 @@ async function startRelease(versionId: string, deps: RouterDeps): Promise<[Route
   const release = releaseIdOf(versionId);
   const existing = await deps.runtime.get(release);
   if (existing && existing.status !== 'Failed' && existing.status !== 'Terminated') return wake(release, { kind: 'wake-up' }, deps);
+  if (!(await deps.versionExists(versionId))) return ['ignored', `${versionId} does not exist in ARM (a stale or forged event)`];
   const input: OrchestratorInput = { release, versionId, plan, ...deps.timing };
   await deps.runtime.start(release, input);
   // A newer version supersedes older releases of the same image that are still in flight.

@@ -48,6 +48,8 @@ export interface ReleasePorts {
   /** The template's last run (`lastRunStatus`); undefined when it never ran. */
   readTemplateRun(imageTemplateId: string): Promise<{ runState?: string; message?: string; endTime?: string } | undefined>;
   notify(command: Extract<Command, { kind: 'notify' }>, release: string): Promise<NotifyResult>;
+  /** Retries absorbed by the adapters since the last call (for the ledger); optional for in-memory ports. */
+  drainRetries?(): string[];
   ledger: Ledger;
 }
 

@@ -67,6 +67,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       at,
     })) as ObserveOutput;
     for (const e of observed.errors) row('observation', e, null);
+    for (const r of observed.retries ?? []) row('observation', r, { retry: true });
 
     const events: ReleaseEvent[] = [...observed.events, ...(signal ? [signal] : [])];
     signal = undefined;
@@ -84,6 +85,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     for (const command of safety) {
       const result = (yield context.df.callActivity(ACTIVITY.execute, { release, command })) as ExecuteOutput;
       row('command', command.cause, command);
+      for (const r of result.retries ?? []) row('observation', r, { retry: true });
       row('result', result.detail, { ok: result.ok, kind: command.kind });
       if (!result.ok) pending.push(command);
     }

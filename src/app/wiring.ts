@@ -15,6 +15,7 @@ import { createNotifier, type Notifier } from '../notify/router';
 import type { Notice } from '../notify/notice';
 import type { UrlPolicy } from '../notify/url-policy';
 import { parse as parseYaml } from 'yaml';
+import { RecentIds } from './event-router';
 import type { ReleasePorts } from './ports';
 
 export interface AppSettings {
@@ -69,15 +70,38 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
  */
 const ACCEPTED = { waitForCompletion: false } as const;
 
+/** Rolling-upgrade reads in flight at once: a fleet read of hundreds of sets should not open hundreds of connections. */
+const UPGRADE_READ_CONCURRENCY = 16;
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 export interface AppDeps {
   settings: AppSettings;
   ports: ReleasePorts;
+  /** Event ids already routed by this app (duplicates are dropped). */
+  seen: RecentIds;
   publisher?: EventPublisher;
 }
 
 /** Builds the ports over the real SDK clients. */
 export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
-  const { gallery, fleet, imageBuilder, monitor, events } = createAzureAdapters(settings.azure, { runtime: { lroPollIntervalMs: settings.lroPollMs }, eventSource: '/ringmaster/watcher' });
+  // Retries the adapters absorb are collected here and drained into the ledger by the activities.
+  const retries: string[] = [];
+  const onRetry = ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: { kind: string; operation?: string; message: string } }) => {
+    if (retries.length < 200) retries.push(`retry ${attempt} of ${error.operation ?? 'an ARM call'} in ${delayMs} ms after ${error.kind}: ${error.message.slice(0, 200)}`);
+  };
+  const { gallery, fleet, imageBuilder, monitor, events } = createAzureAdapters(settings.azure, { runtime: { lroPollIntervalMs: settings.lroPollMs, onRetry }, eventSource: '/ringmaster/watcher' });
   const policy: UrlPolicy = { allowedHosts: settings.azure.notifyAllowedHosts, allowLoopback: settings.azure.notifyAllowLoopback };
   const resolveSecret = secretResolver(settings.env);
   const notifiers = new Map<string, Notifier>();
@@ -101,10 +125,10 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       return sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity }));
     },
     async readUpgrades(ids) {
-      return Promise.all(ids.map(async (id) => {
+      return mapLimited(ids, UPGRADE_READ_CONCURRENCY, async (id) => {
         const u = await fleet.getLatestRollingUpgrade(id);
         return u && { scaleSetId: id, code: u.code as 'Completed', startTime: u.startTime, errorCode: u.errorCode, errorMessage: u.errorMessage, progress: u.progress };
-      }));
+      });
     },
     async setRegionalExclude(versionId, regions, excludeFromLatest) {
       await gallery.setRegionalExcludeFromLatest(versionId, regions.map((region) => ({ region, excludeFromLatest })), ACCEPTED);
@@ -144,9 +168,10 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       const record = await notifierFor(command.channel, command.secretName).send(toNotice(command, release, settings.dashboardUrl));
       return { delivered: record.delivered, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) };
     },
+    drainRetries: () => retries.splice(0),
     ledger: ledger ?? (settings.storageConnection ? TableLedger.fromConnectionString(settings.storageConnection) : new MemoryLedger()),
   };
-  return { settings, ports, ...(events ? { publisher: events } : {}) };
+  return { settings, ports, seen: new RecentIds(), ...(events ? { publisher: events } : {}) };
 }
 
 /** The chat notice for an engine `notify` command. */

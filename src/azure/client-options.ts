@@ -25,7 +25,7 @@ const USER_AGENT = 'ringmaster';
 
 /** Options for the modular clients (arm-compute 24, arm-imagebuilder 5). */
 export function modularClientOptions(c: ArmConnection) {
-  const ca = trustedCas(c.caPem);
+  const ca = trustedCas(c.caPem, c.endpoint);
   return {
     endpoint: c.endpoint,
     credentials: { scopes: [ARM_SCOPE] },
@@ -44,7 +44,7 @@ export function imageBuilderClient(c: ArmConnection, subscriptionId: string): Im
 }
 
 export function monitorClient(c: ArmConnection, subscriptionId: string): MonitorClient {
-  const ca = trustedCas(c.caPem);
+  const ca = trustedCas(c.caPem, c.endpoint);
   return new MonitorClient(c.credential, subscriptionId, {
     endpoint: c.endpoint,
     credentialScopes: [ARM_SCOPE],
@@ -63,6 +63,6 @@ export function resourceGraphClient(c: ArmConnection): ResourceGraphClient {
     baseUri: c.endpoint,
     noRetryPolicy: true,
     userAgent: (d: string) => `${USER_AGENT} ${d}`,
-    httpClient: nodeHttpClientForResourceGraph(trustedCas(c.caPem)),
+    httpClient: nodeHttpClientForResourceGraph(trustedCas(c.caPem, c.endpoint)),
   });
 }

@@ -54,8 +54,12 @@ export function createArmCredential(armEndpoint: string): TokenCredential {
 }
 
 /** Node's public roots plus the extra PEM(s), for `tlsOptions.ca` / `https.Agent({ ca })`. */
-export function trustedCas(extraPem: string | undefined): string[] | undefined {
-  return extraPem === undefined ? undefined : [...rootCertificates, extraPem];
+export function trustedCas(extraPem: string | undefined, endpoint?: string): string[] | undefined {
+  if (extraPem === undefined) return undefined;
+  // A loopback endpoint (the simulator) needs only its own CA. Building a TLS context from ~140 public
+  // roots on every new connection cost half the CPU of a large rehearsal.
+  if (endpoint !== undefined && isLoopbackHost(new URL(endpoint).hostname)) return [extraPem];
+  return [...rootCertificates, extraPem];
 }
 
 /** Reads `RINGMASTER_ARM_CA_FILE` once. */

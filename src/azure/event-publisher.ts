@@ -39,7 +39,7 @@ export interface EventPublisherSettings {
 export function createEventPublisher(settings: EventPublisherSettings, runtime: PortRuntime = {}): EventPublisher {
   const credential = settings.topicKey !== undefined ? new AzureKeyCredential(settings.topicKey) : settings.credential;
   if (!credential) throw new Fatal('event publisher: neither a topic key nor a credential was given');
-  const ca = trustedCas(settings.caPem);
+  const ca = trustedCas(settings.caPem, settings.topicEndpoint);
   const client = new EventGridPublisherClient(settings.topicEndpoint, 'CloudEvent', credential, {
     retryOptions: { maxRetries: 0 },
     ...(ca ? { tlsOptions: { ca } } : {}),

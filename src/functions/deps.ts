@@ -6,7 +6,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { durableRuntime } from '../app/durable-runtime';
-import { RecentIds, type RouterDeps } from '../app/event-router';
+import type { RouterDeps } from '../app/event-router';
 import { planCatalog } from '../app/plan-catalog';
 import type { ReleaseRuntime } from '../app/release-runtime';
 import { buildDeps, readAppSettings, type AppDeps } from '../app/wiring';
@@ -20,7 +20,6 @@ const LOCAL = Symbol.for('ringmaster.localHost');
 type Global = typeof globalThis & { [LOCAL]?: LocalHostBindings };
 
 let built: AppDeps | undefined;
-const seen = new RecentIds();
 
 /** Called by the local runtime before it loads the app. */
 export function installLocalHost(bindings: LocalHostBindings | undefined): void {
@@ -43,7 +42,8 @@ export function routerDeps(context: InvocationContext): RouterDeps {
   return {
     runtime: runtimeFor(context),
     plans: planCatalog(deps.settings.plans),
-    seen,
+    seen: deps.seen,
+    versionExists: async (versionId) => (await deps.ports.readVersion(versionId)) !== undefined,
     timing: { idlePollMs: deps.settings.idlePollMs, retryMs: deps.settings.retryMs },
     log: (m) => context.log(m),
   };

@@ -5,6 +5,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from '../../src/core';
+import { RecentIds } from '../../src/app/event-router';
 import type { ReleaseInstance, ReleaseRuntime } from '../../src/app/release-runtime';
 import type { AppDeps } from '../../src/app/wiring';
 import { installLocalHost } from '../../src/functions/deps';
@@ -46,7 +47,8 @@ describe('handlers', async () => {
   const context = (name: string) => new InvocationContext({ functionName: name, invocationId: 'test', logHandler: () => {} });
   const rec = recordingRuntime();
   const w = fakeWorld(plan);
-  installLocalHost({ runtime: rec.runtime, deps: { ports: w.ports, settings: { plans: [plan], idlePollMs: 600_000, retryMs: 60_000 } } as unknown as AppDeps });
+  w.publish(versionId('1.7.0'));
+  installLocalHost({ runtime: rec.runtime, deps: { ports: w.ports, seen: new RecentIds(), settings: { plans: [plan], idlePollMs: 600_000, retryMs: 60_000 } } as unknown as AppDeps });
 
   const writeEvent = (resourceUri: string, id = 'evt-1') => ({
     id,
@@ -71,6 +73,12 @@ describe('handlers', async () => {
     await handler('onResourceEvent')(event, context('onResourceEvent'));
     await handler('onResourceEvent')(event, context('onResourceEvent'));
     expect(rec.started).toEqual(['payments-api-1.7.0-c506a505']);
+  });
+
+  it('a write for a version ARM does not have (stale or forged) starts nothing', async () => {
+    await handler('onResourceEvent')(writeEvent(versionId('1.9.0'), 'evt-forged'), context('onResourceEvent'));
+    expect(rec.started).toHaveLength(1);
+    expect(rec.signals.filter((s) => s.event.kind === 'superseded')).toEqual([]);
   });
 
   it('a write for an image no plan covers is acknowledged and ignored', async () => {

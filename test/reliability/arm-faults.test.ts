@@ -65,12 +65,7 @@ describe('ARM faults at 20 % (429 with Retry-After, 500, latency)', () => {
     }
   }, 120_000);
 
-  // MISSING HOOK (src/app/wiring.ts buildDeps): the adapters' retry layer (src/azure/retry.ts withRetry) has an
-  // `onRetry` observer, but buildDeps passes only `{ lroPollIntervalMs }` to the ports, so a 429/500 that a retry
-  // absorbs leaves no trace in the ledger or the log — only operations that give up after four attempts show (as a
-  // failed `result` or a "read failed" observation). The issue asks for retries visible in the ledger. Un-skip once
-  // retries are recorded (e.g. an `observation` row "retry 1 of GalleryImageVersions_Get after 429, waited 1 s").
-  it.skip('records absorbed ARM retries in the ledger', async () => {
+  it('records absorbed ARM retries in the ledger', async () => {
     hooks.onStart = (s) => {
       s.faults.addArm({ operation: 'GalleryImageVersions_Get', kind: 'throttle', retryAfterSeconds: 0, count: 3 });
     };
