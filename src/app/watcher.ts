@@ -25,6 +25,8 @@ export interface WatchResult {
   errors: string[];
 }
 
+const failing = (u: { code: string; progress: { failed: number } }) => u.code === 'Faulted' || u.code === 'Cancelled' || u.progress.failed > 0;
+
 export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
   const result: WatchResult = { releases: 0, reads: 0, changes: 0, errors: [] };
   for (const r of await deps.runtime.list()) {
@@ -37,32 +39,35 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
       if (ids.length > 0) {
         const upgrades = await deps.ports.readUpgrades(ids);
         result.reads += ids.length;
+        // One event per release per run, the most telling change first (a failing set, else a completed
+        // one): the release re-reads every watched set when it wakes, so more events would only add rounds.
+        let worst: (typeof upgrades)[number];
         for (const u of upgrades) {
           if (!u || upgradeFingerprint(u) === s.watch.scaleSets[u.scaleSetId]) continue;
           changed = true;
           result.changes++;
-          if (!deps.publisher) continue;
-          const failing = u.code === 'Faulted' || u.code === 'Cancelled' || u.progress.failed > 0;
-          if (u.code !== 'Completed' && !failing) continue;
-          await deps.publisher.publish(u.code === 'Completed' ? 'ringmaster.upgrade.completed' : 'ringmaster.upgrade.failed', {
-            scaleSetId: u.scaleSetId,
+          if (failing(u) && (!worst || !failing(worst))) worst = u;
+          else if (!worst && u.code === 'Completed') worst = u;
+        }
+        if (worst && deps.publisher) {
+          await deps.publisher.publish(worst.code === 'Completed' ? 'ringmaster.upgrade.completed' : 'ringmaster.upgrade.failed', {
+            scaleSetId: worst.scaleSetId,
             versionId: s.versionId,
-            code: u.code,
-            ...(u.errorCode ? { errorCode: u.errorCode } : {}),
-            ...(u.errorMessage ? { errorMessage: u.errorMessage } : {}),
-            progress: u.progress,
+            code: worst.code,
+            ...(worst.errorCode ? { errorCode: worst.errorCode } : {}),
+            ...(worst.errorMessage ? { errorMessage: worst.errorMessage } : {}),
+            progress: worst.progress,
           });
         }
       }
       if (s.watch.replicating.length > 0) {
         const version = await deps.ports.readVersion(s.versionId);
         result.reads++;
-        for (const rep of version?.replication ?? []) {
-          if (!s.watch.replicating.includes(rep.region) || (rep.state !== 'Completed' && rep.state !== 'Failed')) continue;
-          changed = true;
-          result.changes++;
-          await deps.publisher?.publish('ringmaster.image.replication.completed', { versionId: s.versionId, region: rep.region, state: rep.state });
-        }
+        const landed = (version?.replication ?? []).filter((rep) => s.watch.replicating.includes(rep.region) && (rep.state === 'Completed' || rep.state === 'Failed'));
+        changed ||= landed.length > 0;
+        result.changes += landed.length;
+        const first = landed.find((rep) => rep.state === 'Failed') ?? landed[0];
+        if (first) await deps.publisher?.publish('ringmaster.image.replication.completed', { versionId: s.versionId, region: first.region, state: first.state });
       }
     } catch (err) {
       result.errors.push(`${r.instanceId}: ${toErrorMessage(err)}`);
