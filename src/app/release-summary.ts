@@ -40,7 +40,7 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
   };
 }
 
-/** Scale sets in open regions whose upgrades have not completed, and open regions still replicating. */
+/** Scale sets in open regions still upgrading (not yet Completed), and open regions still replicating. */
 export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
   const scaleSets: Record<string, string> = {};
   const replicating: string[] = [];
@@ -50,6 +50,8 @@ export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
       if (s.replication[region] !== 'Completed') replicating.push(region);
       for (const id of s.fleetByRegion[region] ?? []) {
         const u = s.scaleSets[id]?.upgrade;
+        // A set that completed this version's upgrade has nothing more to tell: stop reading it.
+        if (u?.code === 'Completed') continue;
         scaleSets[id] = u ? upgradeFingerprint(u) : '';
       }
     }
