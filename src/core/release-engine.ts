@@ -25,11 +25,13 @@ interface Ctx {
   out: Command[];
   now: Date;
   at: string;
+  /** Whether `d.scaleSets` is already this decision's own copy (copied on the first write: it can hold thousands). */
+  ownSets: boolean;
 }
 
 /** Decides what to do about `event` in `state` at `now`. Never throws for any event. */
 export function decide(state: ReleaseState, event: ReleaseEvent, now: Date): Decision {
-  const ctx: Ctx = { d: draft(state, now), out: [], now, at: now.toISOString() };
+  const ctx: Ctx = { d: draft(state, now), out: [], now, at: now.toISOString(), ownSets: false };
   const cause = apply(ctx, event);
   if (!isTerminal(ctx.d.phase)) {
     contain(ctx);
@@ -47,7 +49,6 @@ function draft(s: ReleaseState, now: Date): ReleaseState {
     rings: s.rings.map((r) => ({ ...r, opened: { ...r.opened }, upgraded: { ...r.upgraded } })),
     targetRegions: { ...s.targetRegions },
     replication: { ...s.replication },
-    scaleSets: { ...s.scaleSets },
     alertsFiring: [...s.alertsFiring],
     gatesFailing: [...s.gatesFailing],
     notified: [...s.notified],
@@ -78,7 +79,7 @@ function apply(ctx: Ctx, e: ReleaseEvent): string {
       for (const s of e.scaleSets) {
         if (!regions.has(s.region)) continue;
         const prev = d.scaleSets[s.id];
-        d.scaleSets[s.id] = { ...prev, region: s.region, capacity: s.capacity };
+        writeSet(ctx, s.id, { ...prev, region: s.region, capacity: s.capacity });
       }
       d.fleetByRegion = {};
       for (const [id, s] of Object.entries(d.scaleSets)) (d.fleetByRegion[s.region] ??= []).push(id);
@@ -123,10 +124,10 @@ function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrad
   }
   const prev = set.upgrade;
   const acknowledged = prev?.acknowledged && prev.code === e.code && prev.startTime === e.startTime;
-  d.scaleSets[id] = {
+  writeSet(ctx, id, {
     ...set,
     upgrade: { code: e.code, startTime: e.startTime, errorCode: e.errorCode, progress: e.progress, observedAt: ctx.at, acknowledged },
-  };
+  });
   if (acknowledged || d.demotion || isTerminal(d.phase)) return `upgrade on ${id}: ${e.code}`;
   const verdict = assessUpgrade(d.plan, e, set.cancelledByUs === true);
   const total = e.progress.successful + e.progress.failed + e.progress.inProgress + e.progress.pending;
@@ -211,7 +212,7 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
         for (const id of scaleSetsIn(d, region)) {
           const s = d.scaleSets[id]!;
           if (!s.upgrade || s.upgrade.code === 'Completed' || s.upgrade.code === 'RollingForward') continue;
-          d.scaleSets[id] = { ...s, upgrade: { ...s.upgrade, acknowledged: true }, cancelledByUs: false };
+          writeSet(ctx, id, { ...s, upgrade: { ...s.upgrade, acknowledged: true }, cancelledByUs: false });
           ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: `resumed by ${who}: restart the OS upgrade that stopped (${s.upgrade.errorCode ?? s.upgrade.code})` });
         }
       }
@@ -270,7 +271,7 @@ function cancelInFlight(ctx: Ctx, cause: string): void {
       const s = d.scaleSets[id]!;
       const code = s.upgrade?.code;
       if (code === 'Completed' || code === 'Faulted' || code === 'Cancelled' || s.cancelledByUs) continue;
-      d.scaleSets[id] = { ...s, cancelledByUs: true };
+      writeSet(ctx, id, { ...s, cancelledByUs: true });
       ctx.out.push({ kind: 'cancel-rolling-upgrade', scaleSetId: id, region, cause });
     }
   }
@@ -440,7 +441,7 @@ function startUpgrades(ctx: Ctx, region: string, sets: string[]): void {
   for (const id of sets) {
     const s = ctx.d.scaleSets[id]!;
     if (s.osUpgradeRequested) continue;
-    ctx.d.scaleSets[id] = { ...s, osUpgradeRequested: true };
+    writeSet(ctx, id, { ...s, osUpgradeRequested: true });
     ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: `the plan starts OS upgrades in ${region}` });
   }
 }
@@ -499,6 +500,15 @@ function desiredWake(ctx: Ctx): string | undefined {
 }
 
 // --------------------------------------------------------------------------------------------- helpers
+
+/** Copy-on-write of the scale set map: the caller's state is never changed. */
+function writeSet(ctx: Ctx, id: string, value: ReleaseState['scaleSets'][string]): void {
+  if (!ctx.ownSets) {
+    ctx.d.scaleSets = { ...ctx.d.scaleSets };
+    ctx.ownSets = true;
+  }
+  ctx.d.scaleSets[id] = value;
+}
 
 function setPhase(ctx: Ctx, to: Phase, cause: string): void {
   const { d } = ctx;

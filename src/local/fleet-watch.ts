@@ -13,14 +13,14 @@ export interface FleetFigures {
 }
 
 export class FleetWatch {
-  private readonly everBad = new Set<string>();
+  private readonly everBad = new Set<number>();
   private readonly badRegions = new Set<string>();
   private firstBadAt: number | undefined;
   private containedAt: number | undefined;
   /** Per version: the most instances ever seen on it outside the regions the release had opened. */
   readonly outsideOpen = new Map<string, number>();
   /** Per version: instances that ever ran it. */
-  private readonly everOn = new Map<string, Set<string>>();
+  private readonly everOn = new Map<string, Set<number>>();
 
   constructor(
     private readonly sim: Simulator,
@@ -31,9 +31,17 @@ export class FleetWatch {
   sample(openRegions?: (version: string) => Set<string> | undefined): void {
     const now = this.sim.clock.now().getTime();
     const outside = new Map<string, number>();
+    const open = new Map<string, Set<string> | undefined>();
+    const openFor = (version: string) => {
+      if (!open.has(version)) open.set(version, openRegions?.(version));
+      return open.get(version);
+    };
+    let setIndex = 0;
     for (const set of this.sim.fleet.scaleSets.values()) {
+      // Instances are numbered by (scale set, index): the same every sample, no string per instance.
+      const base = setIndex++ * 100_000;
       set.instances.forEach((inst, i) => {
-        const key = `${set.resourceGroup}/${set.name}#${i}`;
+        const key = base + i;
         let on = this.everOn.get(inst.version);
         if (!on) this.everOn.set(inst.version, (on = new Set()));
         on.add(key);
@@ -42,8 +50,8 @@ export class FleetWatch {
           this.badRegions.add(set.location);
           this.firstBadAt ??= now;
         }
-        const open = openRegions?.(inst.version);
-        if (open && !open.has(set.location)) outside.set(inst.version, (outside.get(inst.version) ?? 0) + 1);
+        const regions = openFor(inst.version);
+        if (regions && !regions.has(set.location)) outside.set(inst.version, (outside.get(inst.version) ?? 0) + 1);
       });
     }
     for (const [v, n] of outside) this.outsideOpen.set(v, Math.max(this.outsideOpen.get(v) ?? 0, n));
