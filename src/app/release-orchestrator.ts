@@ -10,7 +10,7 @@
  * Deterministic: time is `currentUtcDateTime`, settings come in the input, I/O happens only in activities.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { decide, isTerminal, newRelease, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
+import { decideAll, isTerminal, newRelease, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { ExecuteOutput, ObserveOutput } from './activities';
 import { summarize, watchList } from './release-summary';
@@ -73,13 +73,14 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     signal = undefined;
     const commands: Command[] = [...pending];
     pending = [];
-    for (const event of events) {
-      const d = decide(state, event, now);
-      state = d.state;
+    const decided = decideAll(state, events, now);
+    state = decided.state;
+    decided.decisions.forEach((d, i) => {
+      const event = events[i]!;
       if ((event.kind !== 'version-published' && event.kind !== 'wake-up') || d.commands.length > 0) row('observation', d.cause, event);
-      if (d.commands.length > 0) row('decision', d.cause, { phase: state.phase, commands: d.commands.map((c) => c.kind) });
+      if (d.commands.length > 0) row('decision', d.cause, { commands: d.commands.map((c) => c.kind) });
       commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
-    }
+    });
 
     const safety = commands.filter((c) => c.kind !== 'notify');
     for (const command of safety) {

@@ -31,14 +31,29 @@ interface Ctx {
 
 /** Decides what to do about `event` in `state` at `now`. Never throws for any event. */
 export function decide(state: ReleaseState, event: ReleaseEvent, now: Date): Decision {
+  const { state: next, decisions } = decideAll(state, [event], now);
+  return { state: next, commands: decisions[0]!.commands, cause: decisions[0]!.cause };
+}
+
+/**
+ * Decides about several events observed at the same `now`, in order: exactly what folding `decide` over
+ * them gives (a property test says so), but on one copy of the state — a round that observes hundreds of
+ * scale sets does not copy the fleet once per observation.
+ */
+export function decideAll(state: ReleaseState, events: readonly ReleaseEvent[], now: Date): { state: ReleaseState; decisions: { commands: Command[]; cause: string }[] } {
   const ctx: Ctx = { d: draft(state, now), out: [], now, at: now.toISOString(), ownSets: false };
-  const cause = apply(ctx, event);
-  if (!isTerminal(ctx.d.phase)) {
-    contain(ctx);
-    for (let i = 0; i < ctx.d.rings.length * 4 + 4 && step(ctx); i++);
+  const decisions: { commands: Command[]; cause: string }[] = [];
+  for (const event of events) {
+    ctx.out = [];
+    const cause = apply(ctx, event);
+    if (!isTerminal(ctx.d.phase)) {
+      contain(ctx);
+      for (let i = 0; i < ctx.d.rings.length * 4 + 4 && step(ctx); i++);
+    }
+    scheduleWake(ctx);
+    decisions.push({ commands: ctx.out, cause });
   }
-  scheduleWake(ctx);
-  return { state: ctx.d, commands: ctx.out, cause };
+  return { state: ctx.d, decisions };
 }
 
 /** A copy of the state that this decision may change without touching the caller's. */

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   budgetLimit,
   decide,
+  decideAll,
   exposure,
   newRelease,
   openRegions,
@@ -278,5 +279,29 @@ describe('the generator', () => {
     }
     console.log('property generator coverage over 1,000 sequences:', seen);
     for (const [path, count] of Object.entries(seen)) expect(count, path).toBeGreaterThan(10);
+  });
+});
+
+describe('decideAll', () => {
+  it('equals folding decide over the same events at the same time', () => {
+    fc.assert(
+      fc.property(scenario, fc.integer({ min: 1, max: 30 }), (s, cut) => {
+        const steps = play(s);
+        const start = steps[Math.min(cut, steps.length - 1)]!;
+        const now = start.now;
+        const events = steps.slice(Math.min(cut, steps.length - 1)).map((x) => x.event);
+        let folded = start.prev;
+        const foldedDecisions: { commands: unknown; cause: string }[] = [];
+        for (const e of events) {
+          const d = decide(folded, e, now);
+          folded = d.state;
+          foldedDecisions.push({ commands: d.commands, cause: d.cause });
+        }
+        const batch = decideAll(start.prev, events, now);
+        expect(batch.state).toEqual(folded);
+        expect(batch.decisions).toEqual(foldedDecisions);
+      }),
+      { numRuns: Math.min(RUNS, 300), seed: 20261125 },
+    );
   });
 });
