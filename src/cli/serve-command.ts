@@ -3,7 +3,6 @@
  * webhooks, the HTTP API, timers, durable orchestrations persisted under the state dir), like `func start`.
  * Settings come from local.settings.json `Values` (or --settings FILE), under the environment, then flags.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Cron } from 'croner';
 import { buildDeps, readAppSettings, type AppSettings } from '../app/wiring';
 import { MemoryLedger } from '../ledger/ledger';
-import { freePort } from '../local/azurite';
+import { startAzurite } from '../local/azurite';
 import { wallClock } from '../local/clock';
 import { startLocalHost, type LocalHost } from '../local/functions-host';
 
@@ -144,7 +143,7 @@ export async function startServe(argv: string[], io: ServeIo): Promise<Serving |
     let store: MemoryLedger | undefined;
     if (ledger.kind === 'memory') store = new MemoryLedger();
     else if (ledger.kind === 'azurite') {
-      const a = await startLedgerAzurite(root, join(stateDir, 'azurite'));
+      const a = await startAzurite(root, { location: join(stateDir, 'azurite') });
       azurite = a;
       settings = { ...settings, storageConnection: a.connectionString };
     } else settings = { ...settings, storageConnection: ledger.connection };
@@ -359,42 +358,6 @@ function portFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Azurite Table storage persisted under `dir`, so that the ledger survives a restart as the history does. */
-async function startLedgerAzurite(root: string, dir: string): Promise<{ connectionString: string; stop(): Promise<void> }> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const bin = join(root, 'node_modules', 'azurite', 'dist', 'src', 'table', 'main.js');
-  const child = spawn(process.execPath, [bin, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--location', dir, '--disableTelemetry', '--skipApiVersionCheck', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`Azurite did not start within 15 s: ${output}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/successfully (started|listening)/i.test(output)) {
-        clearTimeout(timer);
-        ok();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`Azurite exited (${code}): ${output}`));
-    });
-  });
-  // Azurite's published development account (the same for every Azurite, not a secret).
-  const account = 'devstoreaccount1';
-  const accountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-  return {
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${accountKey};TableEndpoint=http://127.0.0.1:${port}/${account};`,
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 function untilSignal(): Promise<string> {
   return new Promise((done) => {

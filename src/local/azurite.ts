@@ -3,6 +3,7 @@
  * loopback port, in memory, offline. The account is Azurite's well-known development account.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -27,11 +28,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts azurite-table; resolves once it listens (about a second). */
-export async function startAzurite(projectRoot = process.cwd()): Promise<Azurite> {
+/**
+ * Starts azurite-table; resolves once it listens (about a second). In memory by default; with `location`,
+ * persisted there (so `serve`'s ledger survives a restart as its durable history does).
+ */
+export async function startAzurite(projectRoot = process.cwd(), options: { location?: string } = {}): Promise<Azurite> {
   const port = await freePort();
   const bin = join(projectRoot, 'node_modules', 'azurite', 'dist', 'src', 'table', 'main.js');
-  const child: ChildProcess = spawn(process.execPath, [bin, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--inMemoryPersistence', '--disableTelemetry', '--skipApiVersionCheck', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.location) mkdirSync(options.location, { recursive: true });
+  const storage = options.location ? ['--location', options.location] : ['--inMemoryPersistence'];
+  const child: ChildProcess = spawn(process.execPath, [bin, '--tableHost', '127.0.0.1', '--tablePort', String(port), ...storage, '--disableTelemetry', '--skipApiVersionCheck', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 15 s: ${output}`)), 15_000);

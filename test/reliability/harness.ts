@@ -26,17 +26,8 @@ export const root = join(__dirname, '../..');
 export const PAYMENTS_FLEET = join(root, 'examples/fleets/payments.yaml');
 export const PAYMENTS_PLAN = join(root, 'examples/payments.yaml');
 
-/** mulberry32: the same sequence for the same seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the adapters use for jitter: the same sequence for the same seed. */
+export { seededRandom as prng } from '../../src/azure/retry';
 
 export function appLoader(): () => unknown {
   const requireApp = createRequire(join(root, 'dist', 'index.js'));
