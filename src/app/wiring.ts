@@ -178,7 +178,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
 export function toNotice(c: Extract<Command, { kind: 'notify' }>, release: string, dashboardUrl?: string): Notice {
   const f = c.facts;
   return {
-    kind: c.notice as Notice['kind'],
+    kind: c.notice,
     releaseId: release,
     eventId: c.dedupeKey,
     versionId: f.versionId,

@@ -3,20 +3,10 @@
  * Teams and Slack render the same facts in the same order, so the two never disagree.
  */
 
-export const NOTICE_KINDS = [
-  'ring-opened',
-  'awaiting-approval',
-  'paused',
-  'resumed',
-  'inconclusive',
-  'demoted',
-  'completed',
-  'failed',
-  'aborted',
-  'rebake-succeeded',
-  'rebake-failed',
-] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
+// The engine decides which notices exist (src/core/plan.ts); a chat message renders every one of them.
+import { NOTICE_KINDS, type NoticeKind } from '../core/plan';
+
+export { NOTICE_KINDS, type NoticeKind };
 
 /** The numbers behind a decision; each optional, rendered when present. */
 export interface NoticeNumbers {
@@ -58,11 +48,14 @@ export interface Notice {
 export type NoticeTone = 'attention' | 'warning' | 'good';
 
 const TONE: Record<NoticeKind, NoticeTone> = {
+  started: 'good',
   'ring-opened': 'good',
+  'ring-passed': 'good',
+  held: 'warning',
+  superseded: 'good',
   'awaiting-approval': 'warning',
   paused: 'warning',
   resumed: 'good',
-  inconclusive: 'warning',
   demoted: 'attention',
   completed: 'good',
   failed: 'attention',
@@ -72,11 +65,14 @@ const TONE: Record<NoticeKind, NoticeTone> = {
 };
 
 const VERB: Record<NoticeKind, string> = {
+  started: 'Release started',
   'ring-opened': 'Ring opened',
+  'ring-passed': 'Ring passed its gates',
+  held: 'Held by a window or freeze',
+  superseded: 'Superseded by a newer version',
   'awaiting-approval': 'Awaiting approval',
   paused: 'Paused',
   resumed: 'Resumed',
-  inconclusive: 'Inconclusive health, paused',
   demoted: 'Demoted',
   completed: 'Completed',
   failed: 'Failed',
