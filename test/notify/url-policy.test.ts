@@ -13,7 +13,7 @@ const local: UrlPolicy = { allowedHosts: DEFAULT_ALLOWED_HOSTS, allowLoopback: t
 
 describe('checkWebhookUrl', () => {
   it.each([
-    { name: 'Slack webhook', url: 'https://hooks.slack.com/services/T0/B0/XYZ', policy: prod, ok: true },
+    { name: 'Slack webhook', url: 'https://hooks.slack.com/services/example-not-a-secret', policy: prod, ok: true },
     { name: 'Teams Workflows (logic.azure.com)', url: 'https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=x', policy: prod, ok: true },
     { name: 'Teams Workflows (powerplatform)', url: 'https://default1a2b.3c.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/x', policy: prod, ok: true },
     { name: 'http is refused', url: 'http://hooks.slack.com/services/x', policy: prod, ok: false, reason: 'only https' },
