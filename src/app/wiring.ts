@@ -13,13 +13,15 @@ import { MemoryLedger, type Ledger } from '../ledger/ledger';
 import { TableLedger } from '../ledger/table-ledger';
 import { createNotifier, type Notifier } from '../notify/router';
 import type { Notice } from '../notify/notice';
-import type { UrlPolicy } from '../notify/url-policy';
+import { parseAllowedHosts, type UrlPolicy } from '../notify/url-policy';
 import { parse as parseYaml } from 'yaml';
 import { RecentIds } from './event-router';
 import type { ReleasePorts } from './ports';
 
 export interface AppSettings {
   azure: AzureSettings;
+  /** `RINGMASTER_NOTIFY_ALLOWED_HOSTS` (host patterns) and `RINGMASTER_NOTIFY_ALLOW_LOOPBACK` (local rehearsal only). */
+  notifyPolicy: UrlPolicy;
   plans: ReleasePlan[];
   storageConnection?: string;
   dashboardUrl?: string;
@@ -53,6 +55,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   };
   return {
     azure,
+    notifyPolicy: { allowedHosts: parseAllowedHosts(env.RINGMASTER_NOTIFY_ALLOWED_HOSTS), allowLoopback: env.RINGMASTER_NOTIFY_ALLOW_LOOPBACK?.trim().toLowerCase() === 'true' },
     plans,
     storageConnection: env.RINGMASTER_LEDGER_CONNECTION ?? env.AzureWebJobsStorage,
     dashboardUrl: env.RINGMASTER_DASHBOARD_URL,
@@ -102,7 +105,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
     if (retries.length < 200) retries.push(`retry ${attempt} of ${error.operation ?? 'an ARM call'} in ${delayMs} ms after ${error.kind}: ${error.message.slice(0, 200)}`);
   };
   const { gallery, fleet, imageBuilder, monitor, events } = createAzureAdapters(settings.azure, { runtime: { lroPollIntervalMs: settings.lroPollMs, onRetry }, eventSource: '/ringmaster/watcher' });
-  const policy: UrlPolicy = { allowedHosts: settings.azure.notifyAllowedHosts, allowLoopback: settings.azure.notifyAllowLoopback };
+  const policy = settings.notifyPolicy;
   const resolveSecret = secretResolver(settings.env);
   const notifiers = new Map<string, Notifier>();
   const notifierFor = (channel: 'teams' | 'slack', secretName: string) => {

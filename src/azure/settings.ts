@@ -5,7 +5,6 @@
  * reads `@Microsoft.KeyVault(` was not resolved (identity lacks `get` on the vault, or the secret is missing), and is
  * treated as unset with a clear reason rather than posted to as a URL.
  */
-import { parseAllowedHosts } from '../notify/url-policy';
 
 export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';
 
@@ -20,10 +19,6 @@ export interface AzureSettings {
   eventGridTopicKey?: string;
   /** `RINGMASTER_ARM_CA_FILE`: a PEM file of extra CAs to trust for ARM (the simulator's self-signed CA). */
   armCaFile?: string;
-  /** `RINGMASTER_NOTIFY_ALLOWED_HOSTS`, comma separated host patterns; default Slack and Teams Workflows hosts. */
-  notifyAllowedHosts: readonly string[];
-  /** `RINGMASTER_NOTIFY_ALLOW_LOOPBACK=true`: local rehearsal only; lets notifications reach 127.0.0.1 sinks. */
-  notifyAllowLoopback: boolean;
 }
 
 export class SettingsError extends Error {
@@ -60,8 +55,6 @@ export function readAzureSettings(env: Record<string, string | undefined>): Azur
   const settings: AzureSettings = {
     armEndpoint,
     subscriptionIds,
-    notifyAllowedHosts: parseAllowedHosts(env.RINGMASTER_NOTIFY_ALLOWED_HOSTS),
-    notifyAllowLoopback: clean(env.RINGMASTER_NOTIFY_ALLOW_LOOPBACK)?.toLowerCase() === 'true',
   };
   const topic = clean(env.RINGMASTER_EVENTGRID_TOPIC_ENDPOINT);
   if (topic !== undefined) {

@@ -151,8 +151,6 @@ describe('settings', () => {
       RINGMASTER_EVENTGRID_TOPIC_ENDPOINT: 'https://rm.eastus-1.eventgrid.azure.net/api/events',
       RINGMASTER_EVENTGRID_TOPIC_KEY: 'k',
       RINGMASTER_ARM_CA_FILE: '/tmp/ca.pem',
-      RINGMASTER_NOTIFY_ALLOWED_HOSTS: 'hooks.slack.com',
-      RINGMASTER_NOTIFY_ALLOW_LOOPBACK: 'true',
     });
     expect(s).toEqual({
       armEndpoint: 'https://127.0.0.1:8443',
@@ -160,8 +158,6 @@ describe('settings', () => {
       eventGridTopicEndpoint: 'https://rm.eastus-1.eventgrid.azure.net/api/events',
       eventGridTopicKey: 'k',
       armCaFile: '/tmp/ca.pem',
-      notifyAllowedHosts: ['hooks.slack.com'],
-      notifyAllowLoopback: true,
     });
   });
 

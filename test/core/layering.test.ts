@@ -26,3 +26,18 @@ describe('layers', () => {
     for (const f of tests) expect(readFileSync(join(root, 'test', f), 'utf8'), f).not.toMatch(/\b(it|describe|test)\.only\(/);
   });
 });
+
+describe('dependencies point inwards', () => {
+  const layer = (dir: string) => readdirSync(join(root, 'src', dir), { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(root, 'src', dir, f), 'utf8')] as const);
+  const forbidden: Record<string, string[]> = {
+    azure: ['notify', 'ledger', 'app', 'functions', 'local', 'cli', 'sim'],
+    notify: ['azure', 'ledger', 'app', 'functions', 'local', 'cli', 'sim'],
+    ledger: ['azure', 'notify', 'app', 'functions', 'local', 'cli', 'sim'],
+    app: ['functions', 'local', 'cli', 'sim'],
+  };
+  it.each(Object.entries(forbidden))('src/%s imports none of the outer layers', (dir, outer) => {
+    for (const [file, text] of layer(dir)) {
+      for (const o of outer) expect(text, `src/${dir}/${file} imports src/${o}`).not.toMatch(new RegExp(`from '(\\.\\./)+${o}(/|')`));
+    }
+  });
+});
