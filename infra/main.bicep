@@ -117,7 +117,6 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     hostStorageName: 'st${token}'
-    ledgerStorageName: 'stledger${take(token, 13)}'
     deploymentContainerName: deploymentContainerName
   }
 }
@@ -130,7 +129,6 @@ module vault 'modules/keyvault.bicep' = {
     tags: tags
     keyVaultName: 'kv-rm-${take(token, 13)}'
     appPrincipalId: appIdentity.outputs.principalId
-    ledgerStorageName: storage.outputs.ledgerStorageName
     notificationSecretNames: secretNames
     notificationWebhookUrls: notificationWebhookUrls
   }
@@ -165,7 +163,7 @@ module app 'modules/function-app.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     keyVaultName: vault.outputs.keyVaultName
-    ledgerSecretName: vault.outputs.ledgerSecretName
+    ledgerAccountUrl: storage.outputs.hostTableEndpoint
     eventGridTopicEndpoint: eventing.outputs.customTopicEndpoint
     subscriptionIds: fleetSubs
     planPaths: planPaths

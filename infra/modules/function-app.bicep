@@ -13,7 +13,8 @@ param hostBlobEndpoint string
 param deploymentContainerName string
 param applicationInsightsConnectionString string
 param keyVaultName string
-param ledgerSecretName string
+@description('Table endpoint of the release ledger (the host storage account), reached with the app identity.')
+param ledgerAccountUrl string
 param eventGridTopicEndpoint string
 param subscriptionIds array
 param planPaths string
@@ -99,7 +100,7 @@ var baseSettings = {
   // No key: the app publishes to the custom topic with Entra ID (its role grants events/send/action).
   RINGMASTER_EVENTGRID_TOPIC_ENDPOINT: eventGridTopicEndpoint
   RINGMASTER_NOTIFY_ALLOWED_HOSTS: notifyAllowedHosts
-  RINGMASTER_LEDGER_CONNECTION: '${kvRef}${ledgerSecretName})'
+  RINGMASTER_LEDGER_ACCOUNT_URL: ledgerAccountUrl
   RINGMASTER_DASHBOARD_URL: 'https://${functionApp.properties.defaultHostName}/api/dashboard'
 }
 

@@ -1,10 +1,9 @@
-// Key Vault (RBAC mode) for the chat webhook URLs and the ledger connection string. The app reads them as Key Vault
+// Key Vault (RBAC mode) for the chat webhook URLs. The app reads them as Key Vault
 // references through its user-assigned identity ("Key Vault Secrets User" on this vault only).
 param location string
 param tags object
 param keyVaultName string
 param appPrincipalId string
-param ledgerStorageName string
 
 @description('Notification secret names, as plans name them in notify[].teams / notify[].slack.')
 param notificationSecretNames array
@@ -50,19 +49,5 @@ resource webhookSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
   }
 ]
 
-resource ledgerStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: ledgerStorageName
-}
-
-resource ledgerConnection 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  parent: vault
-  name: 'ledger-connection'
-  properties: {
-    value: 'DefaultEndpointsProtocol=https;AccountName=${ledgerStorage.name};AccountKey=${ledgerStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
-    contentType: 'storage-connection-string'
-  }
-}
-
 output keyVaultName string = vault.name
 output keyVaultUri string = vault.properties.vaultUri
-output ledgerSecretName string = ledgerConnection.name

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { normalizeRegion } from '../azure/port-runtime';
+import { DefaultAzureCredential } from '@azure/identity';
 import { createAzureAdapters } from '../azure/adapters';
 import type { EventPublisher } from '../azure/event-publisher';
 import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/settings';
@@ -23,7 +24,10 @@ export interface AppSettings {
   /** `RINGMASTER_NOTIFY_ALLOWED_HOSTS` (host patterns) and `RINGMASTER_NOTIFY_ALLOW_LOOPBACK` (local rehearsal only). */
   notifyPolicy: UrlPolicy;
   plans: ReleasePlan[];
+  /** `RINGMASTER_LEDGER_CONNECTION` (or the host's `AzureWebJobsStorage` when it is a connection string). */
   storageConnection?: string;
+  /** `RINGMASTER_LEDGER_ACCOUNT_URL`: a Table endpoint reached with the app's identity (Entra ID, no keys). */
+  ledgerAccountUrl?: string;
   dashboardUrl?: string;
   /** `RINGMASTER_IDLE_POLL_SECONDS` (default 600): the longest a release sleeps without a signal. */
   idlePollMs: number;
@@ -58,6 +62,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     notifyPolicy: { allowedHosts: parseAllowedHosts(env.RINGMASTER_NOTIFY_ALLOWED_HOSTS), allowLoopback: env.RINGMASTER_NOTIFY_ALLOW_LOOPBACK?.trim().toLowerCase() === 'true' },
     plans,
     storageConnection: env.RINGMASTER_LEDGER_CONNECTION ?? env.AzureWebJobsStorage,
+    ...(env.RINGMASTER_LEDGER_ACCOUNT_URL ? { ledgerAccountUrl: env.RINGMASTER_LEDGER_ACCOUNT_URL } : {}),
     dashboardUrl: env.RINGMASTER_DASHBOARD_URL,
     idlePollMs: seconds('RINGMASTER_IDLE_POLL_SECONDS', 600),
     retryMs: seconds('RINGMASTER_RETRY_SECONDS', 60),
@@ -172,9 +177,16 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       return { delivered: record.delivered, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) };
     },
     drainRetries: () => retries.splice(0),
-    ledger: ledger ?? (settings.storageConnection ? TableLedger.fromConnectionString(settings.storageConnection) : new MemoryLedger()),
+    ledger: ledger ?? ledgerFor(settings),
   };
   return { settings, ports, seen: new RecentIds(), ...(events ? { publisher: events } : {}) };
+}
+
+/** The ledger the settings name: an account URL (Entra ID), else a connection string, else memory (tests only). */
+function ledgerFor(settings: AppSettings): Ledger {
+  if (settings.ledgerAccountUrl) return TableLedger.fromAccountUrl(settings.ledgerAccountUrl, new DefaultAzureCredential());
+  if (settings.storageConnection) return TableLedger.fromConnectionString(settings.storageConnection);
+  return new MemoryLedger();
 }
 
 /** The chat notice for an engine `notify` command. */

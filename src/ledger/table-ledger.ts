@@ -4,6 +4,7 @@
  * the same row.
  */
 import { TableClient } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
 import { redact, type Ledger, type LedgerEntry, type LedgerKind } from './ledger';
 
 const MAX_PAYLOAD_CHARS = 30_000; // a table property holds at most 64 KiB (32 K UTF-16 characters)
@@ -16,6 +17,15 @@ export class TableLedger implements Ledger {
   /** From a storage connection string (`UseDevelopmentStorage=true` is Azurite). */
   static fromConnectionString(connectionString: string, tableName = 'ringmasterledger'): TableLedger {
     return new TableLedger(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: /UseDevelopmentStorage|http:\/\/127\.0\.0\.1/.test(connectionString) }));
+  }
+
+  /**
+   * From a Table endpoint (`https://<account>.table.core.windows.net`) with Entra ID: in Azure the app's
+   * managed identity, which needs "Storage Table Data Contributor" on the account (it has it for Durable
+   * Functions on the host storage already), so no storage key exists anywhere.
+   */
+  static fromAccountUrl(accountUrl: string, credential: TokenCredential, tableName = 'ringmasterledger'): TableLedger {
+    return new TableLedger(new TableClient(accountUrl, tableName, credential));
   }
 
   async append(entries: LedgerEntry[]): Promise<void> {

@@ -94,8 +94,10 @@ describe('app settings', () => {
     }
   });
 
-  it('the ledger connection is a Key Vault reference', () => {
-    expect(functionApp).toMatch(/RINGMASTER_LEDGER_CONNECTION: '\$\{kvRef\}\$\{ledgerSecretName\}\)'/);
+  it('the ledger is reached with the app identity: an account URL, no connection string or key', () => {
+    expect(functionApp).toMatch(/RINGMASTER_LEDGER_ACCOUNT_URL: ledgerAccountUrl/);
+    expect(functionApp).not.toMatch(/RINGMASTER_LEDGER_CONNECTION/);
+    expect(functionApp).toContain('storageTableDataContributor');
   });
 });
 
