@@ -9,7 +9,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { createAzureAdapters } from '../azure/adapters';
 import type { EventPublisher } from '../azure/event-publisher';
 import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/settings';
-import { parseDuration, planRegions, validatePlan, type Command, type ReleasePlan } from '../core';
+import { parseDuration, validatePlan, type Command, type ReleasePlan } from '../core';
 import { MemoryLedger, type Ledger } from '../ledger/ledger';
 import { TableLedger } from '../ledger/table-ledger';
 import { createNotifier, type Notifier } from '../notify/router';
@@ -129,7 +129,13 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       }
     },
     async readFleet(plan) {
-      const sets = await fleet.findScaleSets({ imageId: plan.image, regions: planRegions(plan) });
+      // One query for every ring without a selector, and one per ring with its own (usually none).
+      const plain = plan.rings.filter((r) => !r.selector).flatMap((r) => r.regions);
+      const queries = [
+        ...(plain.length ? [{ imageId: plan.image, regions: plain }] : []),
+        ...plan.rings.filter((r) => r.selector).map((r) => ({ imageId: plan.image, regions: r.regions, selector: r.selector! })),
+      ];
+      const sets = (await Promise.all(queries.map((q) => fleet.findScaleSets(q)))).flat();
       return sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity }));
     },
     async readUpgrades(ids) {

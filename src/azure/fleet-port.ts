@@ -18,6 +18,8 @@ export interface ScaleSetQuery {
   regions: readonly string[];
   /** Subscriptions to search; default: the port's configured list. */
   subscriptionIds?: readonly string[];
+  /** A ring's Resource Graph `where` clause (plan `rings[].selector`), applied after the image and region filters. */
+  selector?: string;
 }
 
 export interface FleetPort {
@@ -70,7 +72,7 @@ export function createFleetPort(
   const signalOf = (o?: CallOptions) => (o?.abortSignal ? { abortSignal: o.abortSignal } : {});
   return {
     async findScaleSets(query, options) {
-      const query_ = scaleSetQuery(query.imageId, query.regions);
+      const query_ = scaleSetQuery(query.imageId, query.regions, query.selector);
       const subscriptions = [...(query.subscriptionIds ?? runtime.subscriptionIds)];
       const out: ScaleSetInfo[] = [];
       let skipToken: string | undefined;

@@ -13,7 +13,7 @@ function kqlString(s: string): string {
 }
 
 /** Builds the query for the scale sets in `regions` that use `imageId` (a gallery image definition id). */
-export function scaleSetQuery(imageId: string, regions: readonly string[]): string {
+export function scaleSetQuery(imageId: string, regions: readonly string[], selector?: string): string {
   const id = imageId.replace(/\/+$/, '');
   const regionList = [...new Set(regions.map(normalizeRegion))].map(kqlString).join(', ');
   return [
@@ -21,6 +21,8 @@ export function scaleSetQuery(imageId: string, regions: readonly string[]): stri
     "| where type =~ 'microsoft.compute/virtualmachinescalesets'",
     ...(regions.length > 0 ? [`| where location in~ (${regionList})`] : []),
     `| where properties.virtualMachineProfile.storageProfile.imageReference.id =~ ${kqlString(id)} or properties.virtualMachineProfile.storageProfile.imageReference.id startswith ${kqlString(`${id}/versions/`)}`,
+    // A ring's own narrowing, as the plan writes it (a KQL `where` clause).
+    ...(selector ? [`| where ${selector}`] : []),
     '| project id, name, location, resourceGroup, subscriptionId, sku, properties',
     '| order by id asc',
   ].join('\n');

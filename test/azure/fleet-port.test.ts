@@ -59,6 +59,11 @@ describe('fleet port: Resource Graph', () => {
     expect(latest?.pinnedVersion).toBeUndefined();
   });
 
+  it("narrows a ring with its selector (a KQL where clause from the plan)", async () => {
+    const sets = await rig.azure.fleet.findScaleSets({ imageId: IMAGE_ID, regions: ['eastus', 'westus3'], selector: "name in~ ('vmss-payments-eastus-1', 'vmss-payments-westus3-1')" });
+    expect(sets.map((s) => s.name)).toEqual(['vmss-payments-eastus-1', 'vmss-payments-westus3-1']);
+  });
+
   it('pages with $skipToken', async () => {
     const { createFleetPort } = await import('../../src/azure/fleet-port');
     const { resourceGraphClient, computeClient } = await import('../../src/azure/client-options');
