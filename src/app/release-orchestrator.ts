@@ -20,6 +20,8 @@ export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', 
 export const SIGNAL = 'signal';
 /** Rounds in which an undelivered notice is tried again (each round the notifier itself retries). */
 export const NOTICE_ROUNDS = 5;
+/** Longer than the notifier's overall deadline per notice (15 s), so an abandoned attempt has ended. */
+const NOTICE_DEADLINE_MS = 20_000;
 
 export interface OrchestratorInput {
   release: string;
@@ -37,6 +39,8 @@ export interface OrchestratorInput {
 interface PendingNotice {
   command: Extract<Command, { kind: 'notify' }>;
   tries: number;
+  /** Not before this time: an attempt abandoned in flight must have ended (the notifier's deadline) first. */
+  notBefore?: string;
 }
 
 export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
@@ -90,31 +94,49 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       row('result', result.detail, { ok: result.ok, kind: command.kind });
       if (!result.ok) pending.push(command);
     }
+    const nowMs = now.getTime();
     const notices: PendingNotice[] = [
-      ...pendingNotices,
+      ...pendingNotices.filter((n) => !n.notBefore || Date.parse(n.notBefore) <= nowMs),
       ...commands.filter((c): c is Extract<Command, { kind: 'notify' }> => c.kind === 'notify').map((command) => ({ command, tries: 0 })),
     ];
-    pendingNotices = [];
+    pendingNotices = pendingNotices.filter((n) => n.notBefore && Date.parse(n.notBefore) > nowMs);
+    let interrupted = false;
     if (notices.length > 0) {
-      const results = (yield context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })))) as ExecuteOutput[];
-      notices.forEach(({ command, tries }, i) => {
-        const result = results[i]!;
-        const retry = !result.ok && tries + 1 < NOTICE_ROUNDS;
-        if (retry) pendingNotices.push({ command, tries: tries + 1 });
-        row('notice', `${result.detail}${retry ? ' (will retry)' : ''}`, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts, round: tries + 1, final: !retry });
-      });
+      // Notices never hold up a safety action: when a signal arrives while they are in flight (a slow or dead
+      // chat service), the next round starts at once, and these are tried again once their attempt has ended.
+      const batch = context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })));
+      const external = context.df.waitForExternalEvent(SIGNAL);
+      const first = yield context.df.Task.any([batch, external]);
+      if (first === batch) {
+        const results = batch.result as ExecuteOutput[];
+        notices.forEach(({ command, tries }, i) => {
+          const result = results[i]!;
+          const retry = !result.ok && tries + 1 < NOTICE_ROUNDS;
+          if (retry) pendingNotices.push({ command, tries: tries + 1 });
+          row('notice', `${result.detail}${retry ? ' (will retry)' : ''}`, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts, round: tries + 1, final: !retry });
+        });
+      } else {
+        interrupted = true;
+        signal = external.result as ReleaseEvent;
+        const notBefore = new Date(nowMs + NOTICE_DEADLINE_MS).toISOString();
+        for (const n of notices) {
+          pendingNotices.push({ ...n, notBefore });
+          row('notice', `${n.command.channel} ${n.command.notice} to ${n.command.secretName} still in flight when a signal arrived; the release acted first and checks the notice again after ${notBefore}`, { notice: n.command.notice, channel: n.command.channel, secretName: n.command.secretName, dedupeKey: n.command.dedupeKey, delivered: false, attempts: 0, round: n.tries + 1, final: false });
+        }
+      }
     }
     if (rows.length > 0) yield context.df.callActivity(ACTIVITY.record, rows);
     context.df.setCustomStatus(summarize(release, state));
 
     if (isTerminal(state.phase) && pending.length === 0 && pendingNotices.length === 0) return summarize(release, state);
 
-    const nowMs = context.df.currentUtcDateTime.getTime();
+    if (interrupted) continue;
+    const waitFrom = context.df.currentUtcDateTime.getTime();
     const wakeAt = Math.min(
       state.wakeAt ? Date.parse(state.wakeAt) : Infinity,
-      nowMs + (pending.length > 0 || pendingNotices.length > 0 ? input.retryMs : input.idlePollMs),
+      waitFrom + (pending.length > 0 || pendingNotices.length > 0 ? input.retryMs : input.idlePollMs),
     );
-    const timer = context.df.createTimer(new Date(Math.max(wakeAt, nowMs + 1)));
+    const timer = context.df.createTimer(new Date(Math.max(wakeAt, waitFrom + 1)));
     const external = context.df.waitForExternalEvent(SIGNAL);
     const winner = yield context.df.Task.any([external, timer]);
     if (winner === external) {

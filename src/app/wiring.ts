@@ -12,6 +12,7 @@ import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/
 import { parseDuration, validatePlan, type Command, type ReleasePlan } from '../core';
 import { MemoryLedger, type Ledger } from '../ledger/ledger';
 import { TableLedger } from '../ledger/table-ledger';
+import { MemoryDedupeStore } from '../notify/delivery';
 import { createNotifier, type Notifier } from '../notify/router';
 import type { Notice } from '../notify/notice';
 import { parseAllowedHosts, type UrlPolicy } from '../notify/url-policy';
@@ -113,9 +114,12 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
   const policy = settings.notifyPolicy;
   const resolveSecret = secretResolver(settings.env);
   const notifiers = new Map<string, Notifier>();
+  // One dedupe memory for every route: a notice retried after an attempt that was abandoned in flight (the
+  // release acted on a signal first) is not sent twice when that attempt had in fact been delivered.
+  const dedupe = new MemoryDedupeStore();
   const notifierFor = (channel: 'teams' | 'slack', secretName: string) => {
     const key = `${channel}:${secretName}`;
-    return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, { resolveSecret, policy })).get(key)!;
+    return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, { resolveSecret, policy, dedupe })).get(key)!;
   };
   const ports: ReleasePorts = {
     async readVersion(versionId) {
@@ -180,7 +184,8 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
     },
     async notify(command, release) {
       const record = await notifierFor(command.channel, command.secretName).send(toNotice(command, release, settings.dashboardUrl));
-      return { delivered: record.delivered, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) };
+      // Deduped: this notice was already delivered (by an earlier attempt of this process).
+      return { delivered: record.delivered || record.deduped, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) };
     },
     drainRetries: () => retries.splice(0),
     ledger: ledger ?? ledgerFor(settings),

