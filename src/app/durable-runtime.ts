@@ -1,4 +1,5 @@
 /** ReleaseRuntime over the Durable Functions client binding (in Azure). */
+import * as df from 'durable-functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import type { ReleaseEvent } from '../core';
 import { ORCHESTRATOR, SIGNAL } from './release-orchestrator';
@@ -25,8 +26,12 @@ export function durableRuntime(client: DurableClient): ReleaseRuntime {
       const status = await client.getStatus(instanceId).catch(() => undefined);
       return status ? toInstance(status) : undefined;
     },
-    async list() {
-      return (await client.getStatusAll()).map(toInstance);
+    async list(filter) {
+      // Completed releases accumulate in the task hub; the minute-by-minute callers ask for running ones only.
+      const statuses = filter?.active
+        ? await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.ContinuedAsNew] })
+        : await client.getStatusAll();
+      return statuses.map(toInstance);
     },
   };
 }

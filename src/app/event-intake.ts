@@ -33,7 +33,7 @@ export async function intakeAlert(body: unknown, deps: Pick<RouterDeps, 'runtime
     targetResourceIds: alert.targetResourceIds,
   };
   const signalled: string[] = [];
-  for (const r of await deps.runtime.list()) {
+  for (const r of await deps.runtime.list({ active: true })) {
     if (r.status !== 'Running' || !r.summary || r.summary.terminal) continue;
     if (await deps.runtime.signal(r.instanceId, event)) signalled.push(r.instanceId);
   }

@@ -98,7 +98,7 @@ async function startRelease(versionId: string, deps: RouterDeps): Promise<[Route
   const input: OrchestratorInput = { release, versionId, plan, ...deps.timing };
   await deps.runtime.start(release, input);
   // A newer version supersedes older releases of the same image that are still in flight.
-  for (const other of await deps.runtime.list()) {
+  for (const other of await deps.runtime.list({ active: true })) {
     const s = other.summary;
     if (!s || s.terminal || other.status !== 'Running' || other.instanceId === release) continue;
     if (deps.plans.forVersion(s.versionId) !== plan) continue;
@@ -113,7 +113,7 @@ async function wake(release: string, event: ReleaseEvent, deps: RouterDeps): Pro
 
 async function wakeWatchers(scaleSetId: string, deps: RouterDeps): Promise<[RouteOutcome['outcome'], string]> {
   const lower = scaleSetId.toLowerCase();
-  const watching = (await deps.runtime.list()).filter(
+  const watching = (await deps.runtime.list({ active: true })).filter(
     (r) => r.status === 'Running' && r.summary && Object.keys(r.summary.watch.scaleSets).some((id) => id.toLowerCase() === lower),
   );
   for (const r of watching) await deps.runtime.signal(r.instanceId, { kind: 'wake-up' });

@@ -19,7 +19,8 @@ export interface ReleaseRuntime {
   /** Raises a signal; false when no running instance has this id. */
   signal(instanceId: string, event: ReleaseEvent): Promise<boolean>;
   get(instanceId: string): Promise<ReleaseInstance | undefined>;
-  list(): Promise<ReleaseInstance[]>;
+  /** Every release (the API); `{ active: true }`: running ones only (the watcher and the router, every minute). */
+  list(filter?: { active?: boolean }): Promise<ReleaseInstance[]>;
 }
 
 /**

@@ -29,7 +29,7 @@ const failing = (u: { code: string; progress: { failed: number } }) => u.code ==
 
 export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
   const result: WatchResult = { releases: 0, reads: 0, changes: 0, errors: [] };
-  for (const r of await deps.runtime.list()) {
+  for (const r of await deps.runtime.list({ active: true })) {
     const s = r.summary;
     if (!s || s.terminal || r.status !== 'Running') continue;
     result.releases++;

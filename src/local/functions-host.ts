@@ -225,7 +225,7 @@ export function localRuntime(durable: DurableHost): ReleaseRuntime {
       const r = durable.get(id);
       return r ? toInstance(r) : undefined;
     },
-    list: async () => durable.list().map(toInstance),
+    list: async (filter) => durable.list().filter((r) => !filter?.active || r.status === 'Running').map(toInstance),
   };
 }
 
