@@ -159,3 +159,8 @@ export async function deliver(
     if (claimed) flying?.delete(key);
   }
 }
+
+/** A delivery that is refused before any request (a URL the policy refuses, a secret that is not set): recorded, never sent. */
+export function refusedDelivery(meta: { route: string; channel: Channel; notice: Notice }, reason: string, options: DeliveryOptions = {}): Promise<DeliveryRecord> {
+  return deliver(meta, async () => ({ ok: false, retryable: false, error: reason }), { ...options, maxAttempts: 1 }).then((r) => ({ ...r, attempts: 0 }));
+}

@@ -11,6 +11,7 @@ import {
   type DeliveryOptions,
   type DeliveryRecord,
   MemoryDedupeStore,
+  refusedDelivery,
 } from './delivery';
 import type { Notice, NoticeKind } from './notice';
 import { createSlackNotifier } from './slack';
@@ -57,10 +58,7 @@ export function unavailableNotifier(route: string, channel: Channel, reason: str
   return {
     route,
     channel,
-    send: (notice) =>
-      deliver({ route, channel, notice }, async () => ({ ok: false, retryable: false, error: reason }), {
-        maxAttempts: 1,
-      }).then((r) => ({ ...r, attempts: 0 })),
+    send: (notice) => refusedDelivery({ route, channel, notice }, reason),
   };
 }
 

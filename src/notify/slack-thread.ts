@@ -8,7 +8,7 @@
  * Retry-After. `internal_error`, `service_unavailable`, `fatal_error` and `request_timeout` are retried, others
  * (`channel_not_found`, `invalid_auth`, `not_in_channel`, …) are final.
  */
-import { type AttemptOutcome, deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { type AttemptOutcome, deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, refusedDelivery, retryAfterFromHeaders } from './delivery';
 import { postRaw, type TransportOptions } from './http-transport';
 import type { Notice } from './notice';
 import type { Notifier } from './router';
@@ -56,9 +56,7 @@ export function createSlackThreadNotifier(options: SlackThreadOptions): Notifier
     async send(notice: Notice): Promise<DeliveryRecord> {
       const meta = { route: options.route, channel: 'slack' as const, notice };
       if (!check.ok) {
-        return deliver(meta, async () => ({ ok: false, retryable: false, error: `Slack API URL refused: ${check.reason}` }), { ...options, maxAttempts: 1 }).then(
-          (r) => ({ ...r, attempts: 0 }),
-        );
+        return refusedDelivery(meta, `Slack API URL refused: ${check.reason}`, options);
       }
       const threadKey = `${notice.releaseId}|${options.channel}`;
       return deliver(

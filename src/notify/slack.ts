@@ -4,7 +4,7 @@
  * transport, so the URL policy, timeouts and the retry budget of `delivery.ts` apply exactly as for Teams.
  */
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
-import { deliver, type DeliveryRecord, outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { deliver, type DeliveryRecord, outcomeOfStatus, refusedDelivery, retryAfterFromHeaders } from './delivery';
 import { type HttpResult, transportFetch, type TransportOptions } from './http-transport';
 import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
 import type { Notifier } from './router';
@@ -70,10 +70,7 @@ export function createSlackNotifier(options: WebhookNotifierOptions): Notifier {
     async send(notice: Notice): Promise<DeliveryRecord> {
       const meta = { route: options.route, channel: 'slack' as const, notice };
       if (!check.ok) {
-        return deliver(meta, async () => ({ ok: false, retryable: false, error: `webhook URL refused: ${check.reason}` }), {
-          ...options,
-          maxAttempts: 1,
-        }).then((r) => ({ ...r, attempts: 0 }));
+        return refusedDelivery(meta, `webhook URL refused: ${check.reason}`, options);
       }
       const message = buildSlackMessage(notice);
       return deliver(

@@ -4,7 +4,7 @@
  * content: <Adaptive Card> }] }` and answers 202. Office 365 connectors (MessageCard) are retired, so only this shape.
  * Cards use Adaptive Card schema 1.5, the highest Teams renders.
  */
-import { deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, refusedDelivery, retryAfterFromHeaders } from './delivery';
 import { postRaw, type TransportOptions } from './http-transport';
 import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
 import { checkWebhookUrl, type UrlPolicy } from './url-policy';
@@ -82,10 +82,7 @@ export function createTeamsNotifier(options: WebhookNotifierOptions): Notifier {
     async send(notice: Notice): Promise<DeliveryRecord> {
       const meta = { route: options.route, channel: 'teams' as const, notice };
       if (!check.ok) {
-        return deliver(meta, async () => ({ ok: false, retryable: false, error: `webhook URL refused: ${check.reason}` }), {
-          ...options,
-          maxAttempts: 1,
-        }).then((r) => ({ ...r, attempts: 0 }));
+        return refusedDelivery(meta, `webhook URL refused: ${check.reason}`, options);
       }
       const payload = JSON.stringify(buildTeamsMessage(notice));
       return deliver(
