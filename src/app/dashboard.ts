@@ -18,7 +18,7 @@ export interface DashboardModel {
   releases: DashboardRelease[];
   /** Seconds between automatic reloads; omitted for a static report. */
   refreshSeconds?: number;
-  /** Extra sections (the rehearsal's comparison with Azure alone), already escaped HTML. */
+  /** A section above the releases (the rehearsal's comparison with Azure alone), already escaped HTML. */
   extraHtml?: string;
 }
 
@@ -50,8 +50,8 @@ details{margin-top:8px}summary{cursor:pointer;font-weight:600}.empty{color:#5760
 </style></head>
 <body><header><h1>${esc(model.title)}</h1><p>Generated ${esc(model.generatedAt)} · read-only</p></header>
 <main>
-${releases}
 ${model.extraHtml ?? ''}
+${releases}
 </main></body></html>
 `;
 }
