@@ -66,7 +66,7 @@ async function routeOne(e: ParsedEvent, deps: RouterDeps): Promise<RouteOutcome>
           return wake(releaseIdOf(e.data.versionId), { kind: 'wake-up' }, deps).then(([o, d]) => done(o, d));
         case 'ringmaster.upgrade.completed':
         case 'ringmaster.upgrade.failed':
-          if (e.data.versionId) return wake(releaseIdOf(e.data.versionId), { kind: 'wake-up' }, deps).then(([o, d]) => done(o, d));
+          if (e.data.versionId) return wake(releaseIdOf(e.data.versionId), { kind: 'wake-up', scaleSetIds: [e.data.scaleSetId] }, deps).then(([o, d]) => done(o, d));
           return wakeWatchers(e.data.scaleSetId, deps).then(([o, d]) => done(o, d));
       }
       return done('ignored', 'unknown Ringmaster event');
@@ -116,7 +116,7 @@ async function wakeWatchers(scaleSetId: string, deps: RouterDeps): Promise<[Rout
   const watching = (await deps.runtime.list({ active: true })).filter(
     (r) => r.status === 'Running' && r.summary && Object.keys(r.summary.watch.scaleSets).some((id) => id.toLowerCase() === lower),
   );
-  for (const r of watching) await deps.runtime.signal(r.instanceId, { kind: 'wake-up' });
+  for (const r of watching) await deps.runtime.signal(r.instanceId, { kind: 'wake-up', scaleSetIds: [scaleSetId] });
   return watching.length > 0 ? ['signalled', `signalled ${watching.map((r) => r.instanceId).join(', ')}`] : ['ignored', `no active release watches ${scaleSetId}`];
 }
 

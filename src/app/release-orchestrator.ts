@@ -32,6 +32,8 @@ export interface OrchestratorInput {
   /** Delay before retrying commands that failed (ms). */
   retryMs: number;
   roundsPerGeneration?: number;
+  /** Rolling-upgrade reads per round at most (default 50): a large open ring is read in turns, hinted sets first. */
+  maxUpgradeReads?: number;
   carry?: { state: ReleaseState; sequence: number; pending: Command[]; notices?: PendingNotice[]; signal?: ReleaseEvent };
 }
 
@@ -41,6 +43,24 @@ interface PendingNotice {
   tries: number;
   /** Not before this time: an attempt abandoned in flight must have ended (the notifier's deadline) first. */
   notBefore?: string;
+}
+
+const DEFAULT_UPGRADE_READS = 50;
+
+/**
+ * Which watched scale sets to read this round: all of them when they are few; otherwise the sets a signal
+ * named first, then a window that turns with `turn`, so that every set is read every few rounds and the
+ * subscription's ARM read budget holds (1,200 sets read every minute would not).
+ *
+ * Worked example: 300 watched sets, limit 50, a hint for set 7: set 7, then 49 sets starting at (turn × 50) mod 300.
+ */
+export function upgradeReads(watched: string[], signal: ReleaseEvent | undefined, turn: number, limit: number): string[] {
+  if (watched.length <= limit) return watched;
+  const hinted = signal?.kind === 'wake-up' ? (signal.scaleSetIds ?? []).filter((id) => watched.includes(id)) : [];
+  const out = new Set(hinted.slice(0, limit));
+  const start = (turn * limit) % watched.length;
+  for (let i = 0; out.size < limit && i < watched.length; i++) out.add(watched[(start + i) % watched.length]!);
+  return [...out];
 }
 
 export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
@@ -64,7 +84,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       versionId: input.versionId,
       plan: input.plan,
       readFleet: round === 0 || !state.fleetObserved,
-      scaleSetIds: Object.keys(watch.scaleSets),
+      scaleSetIds: upgradeReads(Object.keys(watch.scaleSets), signal, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,
       readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),

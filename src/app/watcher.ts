@@ -8,10 +8,16 @@
 import type { EventPublisher } from '../azure/event-publisher';
 import { toErrorMessage } from '../azure/errors';
 import { upgradeFingerprint } from './activities';
+import { upgradeReads } from './release-orchestrator';
 import type { ReleasePorts } from './ports';
 import type { ReleaseRuntime } from './release-runtime';
 
+/** Rolling-upgrade reads per release per run at most: a large open ring is read in turns (see `upgradeReads`). */
+const MAX_READS_PER_RELEASE = 50;
+
 export interface WatchDeps {
+  /** Which turn this run is (the rotation of large watch lists); any increasing counter. */
+  turn?: number;
   runtime: ReleaseRuntime;
   ports: Pick<ReleasePorts, 'readUpgrades' | 'readVersion'>;
   publisher?: EventPublisher;
@@ -33,7 +39,7 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
     const s = r.summary;
     if (!s || s.terminal || r.status !== 'Running') continue;
     result.releases++;
-    const ids = Object.keys(s.watch.scaleSets);
+    const ids = upgradeReads(Object.keys(s.watch.scaleSets), undefined, deps.turn ?? 0, MAX_READS_PER_RELEASE);
     let changed = false;
     try {
       if (ids.length > 0) {

@@ -47,7 +47,8 @@ export type ReleaseEvent =
   | { kind: 'alert'; alertRule: string; state: 'fired' | 'resolved'; targetResourceIds: string[] }
   /** A metric gate's latest value; `null` when the metric had no data. */
   | { kind: 'gate-observed'; gate: string; value: number | null }
-  | { kind: 'wake-up' }
+  /** Time to look again; `scaleSetIds` hints which sets changed (the shell reads those first; the engine ignores it). */
+  | { kind: 'wake-up'; scaleSetIds?: string[] }
   | { kind: 'operator'; action: OperatorAction; actor: string; reason?: string }
   /** A newer version of the same image definition started its own release. */
   | { kind: 'superseded'; byVersionId: string };

@@ -7,7 +7,7 @@ import { appDeps, runtimeFor } from './deps';
 
 async function onWatch(_timer: Timer, context: InvocationContext): Promise<void> {
   const deps = appDeps();
-  const r = await watchFleet({ runtime: runtimeFor(context), ports: deps.ports, ...(deps.publisher ? { publisher: deps.publisher } : {}), log: (m) => context.log(m) });
+  const r = await watchFleet({ turn: watchRounds, runtime: runtimeFor(context), ports: deps.ports, ...(deps.publisher ? { publisher: deps.publisher } : {}), log: (m) => context.log(m) });
   if (r.releases > 0) context.log(`watchFleet: ${r.releases} active release(s), ${r.reads} ARM reads, ${r.changes} change(s)`);
   // Image Builder builds take most of an hour: their last run is read every 15th round, not every minute.
   if (watchRounds++ % REBAKE_WATCH_EVERY === 0) await watchRebakes(deps.settings.plans, deps.ports, new Date(), (m) => context.log(m));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
 import { describe, expect, it } from 'vitest';
 import { executeCommand, observeRelease, recordLedger, type ExecuteInput, type ObserveInput } from '../../src/app/activities';
-import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator, SIGNAL, type OrchestratorInput } from '../../src/app/release-orchestrator';
+import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator, SIGNAL, upgradeReads, type OrchestratorInput } from '../../src/app/release-orchestrator';
 import type { ReleasePorts } from '../../src/app/ports';
 import type { ReleaseSummary } from '../../src/app/release-summary';
 import { SteppedClock } from '../../src/local/clock';
@@ -119,5 +119,19 @@ describe('release orchestrator', () => {
     expect(imports.sort()).toEqual(['../core', '../ledger/ledger', './activities', './release-summary', 'durable-functions']);
     expect(text).not.toMatch(/import (?!type).*'(\.\/activities|\.\.\/ledger\/ledger|durable-functions)'/);
     expect(text).not.toMatch(/Date\.now\(|new Date\(\)|process\.env|fetch\(/);
+  });
+});
+
+describe('upgradeReads', () => {
+  const sets = Array.from({ length: 300 }, (_, i) => `set-${i}`);
+  it('reads every set when few, else the hinted ones first and a window that turns', () => {
+    expect(upgradeReads(sets.slice(0, 10), undefined, 7, 50)).toEqual(sets.slice(0, 10));
+    const first = upgradeReads(sets, { kind: 'wake-up', scaleSetIds: ['set-299', 'unknown'] }, 0, 50);
+    expect(first).toHaveLength(50);
+    expect(first[0]).toBe('set-299');
+    expect(first.slice(1)).toEqual(sets.slice(0, 49));
+    // Six turns of 50 cover all 300 sets.
+    const seen = new Set(Array.from({ length: 6 }, (_, t) => upgradeReads(sets, undefined, t, 50)).flat());
+    expect(seen.size).toBe(300);
   });
 });
