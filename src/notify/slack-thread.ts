@@ -8,12 +8,11 @@
  * Retry-After. `internal_error`, `service_unavailable`, `fatal_error` and `request_timeout` are retried, others
  * (`channel_not_found`, `invalid_auth`, `not_in_channel`, …) are final.
  */
-import { type AttemptOutcome, deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, refusedDelivery, retryAfterFromHeaders } from './delivery';
-import { postRaw, type TransportOptions } from './http-transport';
-import type { Notice } from './notice';
+import { type AttemptOutcome, outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { type GuardedOptions, guardedNotifier } from './guarded-notifier';
+import { postRaw } from './http-transport';
 import type { Notifier } from './router';
 import { buildSlackMessage } from './slack';
-import { checkWebhookUrl, type UrlPolicy } from './url-policy';
 
 /** Remembers the thread root `ts` per (release, channel). The ledger can provide a durable one. */
 export interface ThreadStore {
@@ -31,17 +30,14 @@ export class MemoryThreadStore implements ThreadStore {
   }
 }
 
-export interface SlackThreadOptions extends DeliveryOptions {
-  route: string;
+export interface SlackThreadOptions extends GuardedOptions {
   /** Bot token (`xoxb-…`), a secret: never logged. */
   token: string;
   /** Channel id, e.g. `C0123456789`. */
   channel: string;
-  policy: UrlPolicy;
   threads?: ThreadStore;
   /** Default https://slack.com/api (tests point it at a loopback sink). */
   apiBase?: string;
-  ca?: string;
 }
 
 const RETRYABLE_SLACK_ERRORS = new Set(['internal_error', 'service_unavailable', 'fatal_error', 'request_timeout', 'ratelimited']);
@@ -49,39 +45,25 @@ const RETRYABLE_SLACK_ERRORS = new Set(['internal_error', 'service_unavailable',
 export function createSlackThreadNotifier(options: SlackThreadOptions): Notifier {
   const threads = options.threads ?? new MemoryThreadStore();
   const endpoint = `${(options.apiBase ?? 'https://slack.com/api').replace(/\/+$/, '')}/chat.postMessage`;
-  const check = checkWebhookUrl(endpoint, options.policy);
-  return {
-    route: options.route,
-    channel: 'slack',
-    async send(notice: Notice): Promise<DeliveryRecord> {
-      const meta = { route: options.route, channel: 'slack' as const, notice };
-      if (!check.ok) {
-        return refusedDelivery(meta, `Slack API URL refused: ${check.reason}`, options);
+  return guardedNotifier('slack', endpoint, 'Slack API URL', options, (notice) => {
+    const threadKey = `${notice.releaseId}|${options.channel}`;
+    return async (url, transport): Promise<AttemptOutcome> => {
+      const threadTs = await threads.get(threadKey);
+      const body = JSON.stringify({ channel: options.channel, ...buildSlackMessage(notice), ...(threadTs ? { thread_ts: threadTs } : {}) });
+      const r = await postRaw(url, body, { authorization: `Bearer ${options.token}`, 'content-type': 'application/json; charset=utf-8' }, transport);
+      if (r.status !== 200) return outcomeOfStatus(r.status, r.body, retryAfterFromHeaders(r.headers, Date.now()));
+      let reply: { ok?: boolean; ts?: string; error?: string };
+      try {
+        reply = JSON.parse(r.body) as typeof reply;
+      } catch {
+        return { ok: false, retryable: true, status: r.status, error: 'Slack answered with a body that is not JSON' };
       }
-      const threadKey = `${notice.releaseId}|${options.channel}`;
-      return deliver(
-        meta,
-        async (timeoutMs): Promise<AttemptOutcome> => {
-          const threadTs = await threads.get(threadKey);
-          const body = JSON.stringify({ channel: options.channel, ...buildSlackMessage(notice), ...(threadTs ? { thread_ts: threadTs } : {}) });
-          const transport: TransportOptions = { policy: options.policy, timeoutMs, ...(options.ca !== undefined ? { ca: options.ca } : {}) };
-          const r = await postRaw(check.url, body, { authorization: `Bearer ${options.token}`, 'content-type': 'application/json; charset=utf-8' }, transport);
-          if (r.status !== 200) return outcomeOfStatus(r.status, r.body, retryAfterFromHeaders(r.headers, Date.now()));
-          let reply: { ok?: boolean; ts?: string; error?: string };
-          try {
-            reply = JSON.parse(r.body) as typeof reply;
-          } catch {
-            return { ok: false, retryable: true, status: r.status, error: 'Slack answered with a body that is not JSON' };
-          }
-          if (!reply.ok) {
-            const error = reply.error ?? 'unknown_error';
-            return { ok: false, retryable: RETRYABLE_SLACK_ERRORS.has(error), status: r.status, error: `Slack error ${error}` };
-          }
-          if (!threadTs && reply.ts) await threads.set(threadKey, reply.ts);
-          return { ok: true, status: r.status };
-        },
-        options,
-      );
-    },
-  };
+      if (!reply.ok) {
+        const error = reply.error ?? 'unknown_error';
+        return { ok: false, retryable: RETRYABLE_SLACK_ERRORS.has(error), status: r.status, error: `Slack error ${error}` };
+      }
+      if (!threadTs && reply.ts) await threads.set(threadKey, reply.ts);
+      return { ok: true, status: r.status };
+    };
+  });
 }

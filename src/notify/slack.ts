@@ -4,12 +4,12 @@
  * transport, so the URL policy, timeouts and the retry budget of `delivery.ts` apply exactly as for Teams.
  */
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
-import { deliver, type DeliveryRecord, outcomeOfStatus, refusedDelivery, retryAfterFromHeaders } from './delivery';
-import { type HttpResult, transportFetch, type TransportOptions } from './http-transport';
+import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { guardedNotifier } from './guarded-notifier';
+import { type HttpResult, transportFetch } from './http-transport';
 import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
 import type { Notifier } from './router';
 import type { WebhookNotifierOptions } from './teams';
-import { checkWebhookUrl } from './url-policy';
 
 const EMOJI = { attention: ':red_circle:', warning: ':large_yellow_circle:', good: ':large_green_circle:' } as const;
 
@@ -63,38 +63,23 @@ export function buildSlackMessage(notice: Notice): SlackMessage {
 }
 
 export function createSlackNotifier(options: WebhookNotifierOptions): Notifier {
-  const check = checkWebhookUrl(options.url, options.policy);
-  return {
-    route: options.route,
-    channel: 'slack',
-    async send(notice: Notice): Promise<DeliveryRecord> {
-      const meta = { route: options.route, channel: 'slack' as const, notice };
-      if (!check.ok) {
-        return refusedDelivery(meta, `webhook URL refused: ${check.reason}`, options);
+  return guardedNotifier('slack', options.url, 'webhook URL', options, (notice) => {
+    const message = buildSlackMessage(notice);
+    return async (url, transport) => {
+      let last: HttpResult | undefined;
+      const webhook = new IncomingWebhook(url.toString(), {
+        fetch: transportFetch(transport, (r) => (last = r)),
+        timeout: transport.timeoutMs,
+        retryConfig: { retries: 0 },
+      });
+      try {
+        await webhook.send(message);
+        return { ok: true, status: last?.status ?? 200 };
+      } catch (e) {
+        if (last) return outcomeOfStatus(last.status, last.body, retryAfterFromHeaders(last.headers, Date.now()));
+        const cause = e instanceof Error && 'original' in e && e.original instanceof Error ? e.original : e;
+        return { ok: false, retryable: true, error: cause instanceof Error ? cause.message : String(cause) };
       }
-      const message = buildSlackMessage(notice);
-      return deliver(
-        meta,
-        async (timeoutMs) => {
-          let last: HttpResult | undefined;
-          const transport: TransportOptions = { policy: options.policy, timeoutMs };
-          if (options.ca !== undefined) transport.ca = options.ca;
-          const webhook = new IncomingWebhook(check.url.toString(), {
-            fetch: transportFetch(transport, (r) => (last = r)),
-            timeout: timeoutMs,
-            retryConfig: { retries: 0 },
-          });
-          try {
-            await webhook.send(message);
-            return { ok: true, status: last?.status ?? 200 };
-          } catch (e) {
-            if (last) return outcomeOfStatus(last.status, last.body, retryAfterFromHeaders(last.headers, Date.now()));
-            const cause = e instanceof Error && 'original' in e && e.original instanceof Error ? e.original : e;
-            return { ok: false, retryable: true, error: cause instanceof Error ? cause.message : String(cause) };
-          }
-        },
-        options,
-      );
-    },
-  };
+    };
+  });
 }

@@ -4,10 +4,10 @@
  * content: <Adaptive Card> }] }` and answers 202. Office 365 connectors (MessageCard) are retired, so only this shape.
  * Cards use Adaptive Card schema 1.5, the highest Teams renders.
  */
-import { deliver, type DeliveryOptions, type DeliveryRecord, outcomeOfStatus, refusedDelivery, retryAfterFromHeaders } from './delivery';
-import { postRaw, type TransportOptions } from './http-transport';
+import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { type GuardedOptions, guardedNotifier } from './guarded-notifier';
+import { postRaw } from './http-transport';
 import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
-import { checkWebhookUrl, type UrlPolicy } from './url-policy';
 import type { Notifier } from './router';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -64,37 +64,17 @@ export function buildTeamsMessage(notice: Notice): WorkflowsMessage {
   };
 }
 
-export interface WebhookNotifierOptions extends DeliveryOptions {
-  /** Route name (for records and dedupe), e.g. the secret name `teams-payments-oncall`. */
-  route: string;
+export interface WebhookNotifierOptions extends GuardedOptions {
   /** The webhook URL (a secret: never logged, never put in a record). */
   url: string;
-  policy: UrlPolicy;
-  /** Extra CA (PEM) for a local HTTPS sink. */
-  ca?: string;
 }
 
 export function createTeamsNotifier(options: WebhookNotifierOptions): Notifier {
-  const check = checkWebhookUrl(options.url, options.policy);
-  return {
-    route: options.route,
-    channel: 'teams',
-    async send(notice: Notice): Promise<DeliveryRecord> {
-      const meta = { route: options.route, channel: 'teams' as const, notice };
-      if (!check.ok) {
-        return refusedDelivery(meta, `webhook URL refused: ${check.reason}`, options);
-      }
-      const payload = JSON.stringify(buildTeamsMessage(notice));
-      return deliver(
-        meta,
-        async (timeoutMs) => {
-          const transport: TransportOptions = { policy: options.policy, timeoutMs };
-          if (options.ca !== undefined) transport.ca = options.ca;
-          const r = await postRaw(check.url, payload, {}, transport);
-          return outcomeOfStatus(r.status, r.body, retryAfterFromHeaders(r.headers, Date.now()));
-        },
-        options,
-      );
-    },
-  };
+  return guardedNotifier('teams', options.url, 'webhook URL', options, (notice) => {
+    const payload = JSON.stringify(buildTeamsMessage(notice));
+    return async (url, transport) => {
+      const r = await postRaw(url, payload, {}, transport);
+      return outcomeOfStatus(r.status, r.body, retryAfterFromHeaders(r.headers, Date.now()));
+    };
+  });
 }
