@@ -7,7 +7,7 @@ import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { NotFound } from './errors';
 import { scaleSetQuery, toScaleSetInfo } from './fleet-query';
-import { type CallOptions, callArm, type LroCallOptions, lroInterval, type PortRuntime, settle } from './port-runtime';
+import { type CallOptions, callArm, callLro, type LroCallOptions, type PortRuntime } from './port-runtime';
 import { parseScaleSetId, type ScaleSetId } from './resource-ids';
 import type { OSUpgradeHistoryEntry, RollingUpgradeStatus, ScaleSetInfo, UpgradeProgress } from './types';
 
@@ -161,36 +161,12 @@ export function createFleetPort(
 
     async cancelRollingUpgrade(scaleSetId, options) {
       const id = requireScaleSetId(scaleSetId);
-      await callArm(
-        'fleet.cancelRollingUpgrade',
-        () =>
-          settle(
-            computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.cancel(id.resourceGroup, id.name, {
-              updateIntervalInMs: lroInterval(runtime),
-              ...signalOf(options),
-            }),
-            options?.waitForCompletion ?? true,
-          ),
-        runtime,
-        options,
-      );
+      await callLro('fleet.cancelRollingUpgrade', (o) => computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.cancel(id.resourceGroup, id.name, o), runtime, options, true);
     },
 
     async startOSUpgrade(scaleSetId, options) {
       const id = requireScaleSetId(scaleSetId);
-      await callArm(
-        'fleet.startOSUpgrade',
-        () =>
-          settle(
-            computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.startOSUpgrade(id.resourceGroup, id.name, {
-              updateIntervalInMs: lroInterval(runtime),
-              ...signalOf(options),
-            }),
-            options?.waitForCompletion ?? false,
-          ),
-        runtime,
-        options,
-      );
+      await callLro('fleet.startOSUpgrade', (o) => computeFor(id.subscriptionId).virtualMachineScaleSetRollingUpgrades.startOSUpgrade(id.resourceGroup, id.name, o), runtime, options, false);
     },
   };
 }

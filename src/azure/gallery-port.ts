@@ -11,7 +11,7 @@
  */
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import { Conflict, NotFound } from './errors';
-import { type CallOptions, callArm, type LroCallOptions, lroInterval, normalizeRegion, type PortRuntime, settle } from './port-runtime';
+import { type CallOptions, callArm, callLro, type LroCallOptions, normalizeRegion, type PortRuntime } from './port-runtime';
 import { galleryImageIdOf, parseGalleryImageId, parseGalleryImageVersionId, type GalleryImageVersionId } from './resource-ids';
 import type { ReplicationState, TargetRegion, VersionSnapshot } from './types';
 
@@ -158,19 +158,7 @@ export function createGalleryPort(
       const profile: { targetRegions: SdkTargetRegion[]; excludeFromLatest?: boolean } = { targetRegions: next.targetRegions };
       const flag = next.excludeFromLatest ?? now?.excludeFromLatest;
       if (flag !== undefined) profile.excludeFromLatest = flag;
-      await callArm(
-        operation,
-        () =>
-          settle(
-            ops(id).update(id.resourceGroup, id.gallery, id.image, id.version, { publishingProfile: profile }, {
-              updateIntervalInMs: lroInterval(runtime),
-              ...(options?.abortSignal ? { abortSignal: options.abortSignal } : {}),
-            }),
-            options?.waitForCompletion ?? waitByDefault,
-          ),
-        runtime,
-        options,
-      );
+      await callLro(operation, (o) => ops(id).update(id.resourceGroup, id.gallery, id.image, id.version, { publishingProfile: profile }, o), runtime, options, waitByDefault);
       return { changed: true, version: toVersionSnapshot(await read(id, 'gallery.getVersion', true, options), versionId) };
     }
   }

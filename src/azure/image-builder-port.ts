@@ -6,7 +6,7 @@
  */
 import type { ImageBuilderClient } from '@azure/arm-imagebuilder';
 import { NotFound } from './errors';
-import { type CallOptions, callArm, type LroCallOptions, lroInterval, type PortRuntime, settle } from './port-runtime';
+import { type CallOptions, callArm, callLro, type LroCallOptions, type PortRuntime } from './port-runtime';
 import { parseImageTemplateId } from './resource-ids';
 import type { ImageBuilderRunStatus } from './types';
 
@@ -31,19 +31,7 @@ export function createImageBuilderPort(
   return {
     async runTemplate(templateId, options) {
       const id = requireTemplateId(templateId);
-      await callArm(
-        'imageBuilder.runTemplate',
-        () =>
-          settle(
-            clientFor(id.subscriptionId).virtualMachineImageTemplates.run(id.resourceGroup, id.name, {
-              updateIntervalInMs: lroInterval(runtime),
-              ...(options?.abortSignal ? { abortSignal: options.abortSignal } : {}),
-            }),
-            options?.waitForCompletion ?? false,
-          ),
-        runtime,
-        options,
-      );
+      await callLro('imageBuilder.runTemplate', (o) => clientFor(id.subscriptionId).virtualMachineImageTemplates.run(id.resourceGroup, id.name, o), runtime, options, false);
     },
 
     async getLastRunStatus(templateId, options) {

@@ -51,9 +51,26 @@ export interface LroCallOptions extends CallOptions {
  * Awaits a core-lro poller fully, or only its initial request. A core-lro v3 poller polls only once it is awaited
  * (`then` → `pollUntilDone`), so a submitted-only poller leaves no background polling behind.
  */
-export async function settle(poller: PromiseLike<unknown> & { submitted(): Promise<void> }, wait: boolean): Promise<void> {
+export async function settle(poller: Poller, wait: boolean): Promise<void> {
   if (wait) await poller;
   else await poller.submitted();
+}
+
+type Poller = PromiseLike<unknown> & { submitted(): Promise<void> };
+
+/**
+ * Starts a long-running operation under the port's retry policy (`callArm`) and settles it: to its end, or
+ * once ARM accepted it (`options.waitForCompletion`, else the method's `waitByDefault`).
+ */
+export function callLro(
+  operation: PortOperation,
+  start: (sdkOptions: { updateIntervalInMs: number; abortSignal?: AbortSignal }) => Poller,
+  runtime: PortRuntime,
+  options: LroCallOptions | undefined,
+  waitByDefault: boolean,
+): Promise<void> {
+  const sdkOptions = { updateIntervalInMs: lroInterval(runtime), ...(options?.abortSignal ? { abortSignal: options.abortSignal } : {}) };
+  return callArm(operation, () => settle(start(sdkOptions), options?.waitForCompletion ?? waitByDefault), runtime, options);
 }
 
 /** `East US` and `eastus` name the same region. */
