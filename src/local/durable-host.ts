@@ -320,7 +320,7 @@ function event(type: number, id: number, at: string, fields: Record<string, unkn
 
 /** The library compares Timestamps with Dates, so give it Dates (JSON gave us strings). */
 function revive(history: StoredEvent[]): unknown[] {
-  return history.map((e, i) => ({ ...e, Timestamp: new Date(e.Timestamp), IsPlayed: i < history.length - 1 ? e.IsPlayed : false }));
+  return history.map((e) => ({ ...e, Timestamp: new Date(e.Timestamp) }));
 }
 
 /**

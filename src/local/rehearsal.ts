@@ -34,8 +34,6 @@ export interface RehearsalOptions {
   onRuntime?: (runtime: { url: string; functionKey: string }) => void;
   log?: (message: string) => void;
   baseline?: boolean;
-  /** Stop (as if killed) once simulated time reaches this many ms after the start; the report says so. */
-  stopAfterMs?: number;
   /**
    * Kill the local runtime at these simulated times (ms after the start) and start it again on the same
    * port and state dir, as an operator restarting `ringmaster serve` would. The outcome must not change.
@@ -50,7 +48,7 @@ export interface Progress {
   upgrading: { scaleSet: string; region: string; code: string; batch: string; unhealthyPercent: number }[];
 }
 
-export const FUNCTION_KEY_BYTES = 24;
+const FUNCTION_KEY_BYTES = 24;
 
 export interface RehearsalResult {
   report: Report;
@@ -82,7 +80,6 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const watch = new FleetWatch(sim, scenario.badVersions);
   const summaries = new Map<string, ReleaseSummary>();
   const operatorDone = new Set<number>();
-  let stoppedEarly = false;
   let restarted = 0;
   try {
     const hostOptions = { clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log };
@@ -93,23 +90,20 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await sim.subscribe({ name: 'ringmaster-fleet', endpoint: hook('onResourceEvent'), topic: 'system', schema: 'EventGridSchema', includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceActionSuccess', 'Microsoft.Resources.ResourceActionFailure'] });
     await sim.subscribe({ name: 'ringmaster-own', endpoint: hook('onReleaseEvent'), topic: 'custom', schema: 'CloudEventSchemaV1_0' });
 
+    const quietWithin = (ms: number) => Promise.race([Promise.all([sim.eventGrid.idle(), host!.whenIdle()]).then(() => true), delay(ms).then(() => false)]);
+    // Quiet means: no delivery on the wire, nothing running in the runtime, no timer come due meanwhile, and
+    // still so a tick later (a delivery may just have been queued). Bounded, so a stuck call cannot hang the run.
     const settle = async () => {
       for (let i = 0; i < 50; i++) {
-        const quiet = await Promise.race([Promise.all([sim.eventGrid.idle(), host!.whenIdle()]).then(() => true), delay(250).then(() => false)]);
-        if (quiet && clock.fireDue() === 0) {
+        if ((await quietWithin(250)) && clock.fireDue() === 0) {
           await delay(0);
-          const still = await Promise.race([Promise.all([sim.eventGrid.idle(), host!.whenIdle()]).then(() => true), delay(5).then(() => false)]);
-          if (still) return;
+          if (await quietWithin(5)) return;
         }
       }
     };
     const lastPublish = Math.max(0, ...scenario.publish.map((p) => parseDuration(p.at) ?? 0), ...scenario.rebakeAt.map((r) => (parseDuration(r) ?? 0) + 2 * 3_600_000));
     await settle();
     while (sim.clock.now().getTime() - t0 < endMs) {
-      if (o.stopAfterMs !== undefined && sim.clock.now().getTime() - t0 >= o.stopAfterMs) {
-        stoppedEarly = true;
-        break;
-      }
       sim.clock.advance(stepMs);
       clock.fireDue();
       if (restarts.length > 0 && sim.clock.now().getTime() - t0 >= restarts[0]!) {
@@ -142,8 +136,8 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await host.close();
     host = undefined;
     await sim.close();
-    const baseline = o.baseline === false || stoppedEarly ? undefined : await runBaseline(scenario, plan, o.outDir, endMs, stepMs);
-    const report = buildReport({ scenario, plan, controlled, baseline, wallMs: Date.now() - started, stoppedEarly, restarts: restarted });
+    const baseline = o.baseline === false ? undefined : await runBaseline(scenario, plan, o.outDir, endMs, stepMs);
+    const report = buildReport({ scenario, plan, controlled, baseline, wallMs: Date.now() - started, restarts: restarted });
     return { report, summaries: [...summaries.values()], ledgers };
   } finally {
     await host?.close().catch(() => {});

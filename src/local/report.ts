@@ -20,7 +20,6 @@ export interface Report {
   simulatedStart: string;
   simulatedEnd: string;
   wallMs: number;
-  stoppedEarly: boolean;
   /** Times the local runtime was killed and started again during the run (--restart-at). */
   restarts: number;
   releases: {
@@ -51,7 +50,7 @@ export interface ControlledRun {
   sink: SinkMessage[];
 }
 
-export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; stoppedEarly: boolean; restarts: number }): Report {
+export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; restarts: number }): Report {
   const { scenario, controlled: c, baseline } = input;
   const releases = [...c.summaries.values()].sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true })).map((s) => ({
     version: s.version,
@@ -83,7 +82,6 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     simulatedStart: new Date(c.t0).toISOString(),
     simulatedEnd: new Date(c.simEndMs).toISOString(),
     wallMs: input.wallMs,
-    stoppedEarly: input.stoppedEarly,
     restarts: input.restarts,
     releases,
     notifications,
@@ -107,7 +105,6 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
 /** Every unmet expectation of the scenario, in words. */
 export function checkExpectations(r: Report, s: Scenario): string[] {
   const out: string[] = [];
-  if (r.stoppedEarly) out.push('the rehearsal was stopped before the scenario ended');
   for (const e of s.expect.releases) {
     const rel = r.releases.find((x) => x.version === e.version);
     if (!rel) {
