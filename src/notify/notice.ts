@@ -93,16 +93,25 @@ export function versionLabel(versionId: string): { image: string; version: strin
   return m ? { image: m[2] ?? '', version: m[3] ?? '' } : { image: '', version: versionId };
 }
 
-/** Azure portal link to a resource id. */
+/** Azure portal link to a resource id (each segment percent-encoded, so an odd name cannot break the URL). */
 export function portalUrl(resourceId: string): string {
-  return `https://portal.azure.com/#@/resource${resourceId.replace(/\/+$/, '')}`;
+  return `https://portal.azure.com/#@/resource${resourceId.replace(/\/+$/, '').split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/**
+ * How a channel escapes free text for its markup (`escapeTeamsMarkdown`, `escapeMrkdwn` in `chat-text.ts`).
+ * Titles and facts apply it to every piece that comes from outside (names, reasons, codes) and to nothing they
+ * write themselves; the default leaves text as it is (plain-text places: Slack's header, button labels).
+ */
+export type Escape = (text: string) => string;
+
+const asIs: Escape = (s) => s;
+
 /** e.g. `Demoted: payments-api 1.7.0 (ring canary)` */
-export function noticeTitle(n: Notice): string {
+export function noticeTitle(n: Notice, esc: Escape = asIs): string {
   const { image, version } = versionLabel(n.versionId);
-  const ring = n.ring ? ` (ring ${n.ring})` : '';
-  return `${VERB[n.kind]}: ${image ? `${image} ` : ''}${version}${ring}`;
+  const ring = n.ring ? ` (ring ${esc(n.ring)})` : '';
+  return `${VERB[n.kind]}: ${image ? `${esc(image)} ` : ''}${esc(version)}${ring}`;
 }
 
 export interface Fact {
@@ -114,13 +123,13 @@ function pct(n: number): string {
   return `${Math.round(n * 10) / 10} %`;
 }
 
-/** The facts block, in a fixed order, skipping what the notice does not carry. */
-export function noticeFacts(n: Notice): Fact[] {
+/** The facts block, in a fixed order, skipping what the notice does not carry; `esc` applies to free text. */
+export function noticeFacts(n: Notice, esc: Escape = asIs): Fact[] {
   const facts: Fact[] = [];
   const { image, version } = versionLabel(n.versionId);
-  facts.push({ title: 'Version', value: image ? `${image} ${version}` : version });
-  if (n.ring) facts.push({ title: 'Ring', value: n.ring });
-  if (n.regions && n.regions.length > 0) facts.push({ title: 'Regions', value: n.regions.join(', ') });
+  facts.push({ title: 'Version', value: image ? `${esc(image)} ${esc(version)}` : esc(version) });
+  if (n.ring) facts.push({ title: 'Ring', value: esc(n.ring) });
+  if (n.regions && n.regions.length > 0) facts.push({ title: 'Regions', value: n.regions.map(esc).join(', ') });
   const x = n.numbers ?? {};
   if (x.batch !== undefined) {
     facts.push({ title: 'Batch', value: x.batchCount !== undefined ? `${x.batch} of ${x.batchCount}` : `${x.batch}` });
@@ -137,11 +146,11 @@ export function noticeFacts(n: Notice): Fact[] {
   } else if (x.instancesFailed !== undefined) {
     facts.push({ title: 'Instances failed', value: `${x.instancesFailed}` });
   }
-  if (n.azureErrorCode) facts.push({ title: 'Azure error', value: n.azureErrorCode });
+  if (n.azureErrorCode) facts.push({ title: 'Azure error', value: esc(n.azureErrorCode) });
   if (n.scaleSetIds && n.scaleSetIds.length > 0) {
-    facts.push({ title: 'Scale sets', value: n.scaleSetIds.map((id) => id.split('/').pop() ?? id).join(', ') });
+    facts.push({ title: 'Scale sets', value: n.scaleSetIds.map((id) => esc(id.split('/').pop() ?? id)).join(', ') });
   }
-  facts.push({ title: 'When', value: n.occurredAt });
+  facts.push({ title: 'When', value: esc(n.occurredAt) });
   return facts;
 }
 

@@ -4,6 +4,7 @@
  * transport, so the URL policy, timeouts and the retry budget of `delivery.ts` apply exactly as for Teams.
  */
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
+import { escapeMrkdwn } from './chat-text';
 import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
 import { guardedNotifier } from './guarded-notifier';
 import { type HttpResult, transportFetch } from './http-transport';
@@ -18,19 +19,21 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-/** Escapes `&`, `<` and `>` as Slack's mrkdwn requires. */
-export function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn };
 
 export interface SlackMessage {
   text: string;
   blocks: NonNullable<IncomingWebhookSendArguments['blocks']>;
 }
 
+/**
+ * One message: a plain-text header (Slack does not parse plain_text), the summary, the facts as fields, the next
+ * step, link buttons and a context line. Every mrkdwn string, and the top-level `text` (the notification and
+ * fallback, which Slack parses as mrkdwn too), carries free text only through `escapeMrkdwn`.
+ */
 export function buildSlackMessage(notice: Notice): SlackMessage {
   const title = noticeTitle(notice);
-  const facts = noticeFacts(notice).slice(0, 10);
+  const facts = noticeFacts(notice, escapeMrkdwn).slice(0, 10);
   const blocks: SlackMessage['blocks'] = [
     { type: 'header', text: { type: 'plain_text', text: clip(title, 150), emoji: true } },
     {
@@ -39,7 +42,7 @@ export function buildSlackMessage(notice: Notice): SlackMessage {
     },
     {
       type: 'section',
-      fields: facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${escapeMrkdwn(f.title)}*\n${escapeMrkdwn(f.value)}`, 2000) })),
+      fields: facts.map((f) => ({ type: 'mrkdwn', text: clip(`*${f.title}*\n${f.value}`, 2000) })),
     },
   ];
   if (notice.nextStep) {
@@ -57,9 +60,9 @@ export function buildSlackMessage(notice: Notice): SlackMessage {
   });
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: escapeMrkdwn(`Ringmaster · release ${notice.releaseId} · ${notice.occurredAt}`) }],
+    elements: [{ type: 'mrkdwn', text: `Ringmaster · release ${escapeMrkdwn(notice.releaseId)} · ${escapeMrkdwn(notice.occurredAt)}` }],
   });
-  return { text: `${title}: ${notice.summary}`, blocks };
+  return { text: clip(`${noticeTitle(notice, escapeMrkdwn)}: ${escapeMrkdwn(notice.summary)}`, 3000), blocks };
 }
 
 export function createSlackNotifier(options: WebhookNotifierOptions): Notifier {

@@ -4,6 +4,7 @@
  * content: <Adaptive Card> }] }` and answers 202. Office 365 connectors (MessageCard) are retired, so only this shape.
  * Cards use Adaptive Card schema 1.5, the highest Teams renders.
  */
+import { escapeTeamsMarkdown as md } from './chat-text';
 import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
 import { type GuardedOptions, guardedNotifier } from './guarded-notifier';
 import { postRaw } from './http-transport';
@@ -28,23 +29,26 @@ export interface WorkflowsMessage {
 
 const COLOR = { attention: 'Attention', warning: 'Warning', good: 'Good' } as const;
 
-/** The Adaptive Card for a notice: title, summary, facts, next step, links. */
+/**
+ * The Adaptive Card for a notice: title, summary, facts, next step, links. TextBlocks and FactSets render
+ * markdown, so every free-text piece goes through `escapeTeamsMarkdown`; button titles are plain text.
+ */
 export function buildAdaptiveCard(notice: Notice): AdaptiveCard {
   const body: Record<string, unknown>[] = [
     {
       type: 'TextBlock',
-      text: noticeTitle(notice),
+      text: noticeTitle(notice, md),
       size: 'Large',
       weight: 'Bolder',
       color: COLOR[noticeTone(notice.kind)],
       style: 'heading',
       wrap: true,
     },
-    { type: 'TextBlock', text: notice.summary, wrap: true },
-    { type: 'FactSet', facts: noticeFacts(notice).map((f) => ({ title: f.title, value: f.value })) },
+    { type: 'TextBlock', text: md(notice.summary), wrap: true },
+    { type: 'FactSet', facts: noticeFacts(notice, md).map((f) => ({ title: f.title, value: f.value })) },
   ];
   if (notice.nextStep) {
-    body.push({ type: 'TextBlock', text: `**Next step:** ${notice.nextStep}`, wrap: true, spacing: 'Medium' });
+    body.push({ type: 'TextBlock', text: `**Next step:** ${md(notice.nextStep)}`, wrap: true, spacing: 'Medium' });
   }
   return {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
