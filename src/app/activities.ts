@@ -6,7 +6,7 @@
  *  - recordLedger upserts ledger rows keyed by (release, sequence).
  */
 import type { Command, ReleaseEvent, ReleasePlan, ReplicationState } from '../core';
-import { toErrorMessage } from '../azure/errors';
+import { Throttled, toErrorMessage } from '../azure/errors';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
 
@@ -101,6 +101,8 @@ export interface ExecuteOutput {
   attempts?: number;
   /** Retries the adapters absorbed while carrying the command out. */
   retries?: string[];
+  /** ARM throttled the write and asked to wait this long (Retry-After) before the next attempt. */
+  retryAfterMs?: number;
 }
 
 /** Carries out one command. Failures come back as data; notifications never throw. */
@@ -140,7 +142,7 @@ async function carryOut(input: ExecuteInput, ports: ReleasePorts): Promise<Execu
         return { ok: true, detail: `wake-up at ${c.at}` };
     }
   } catch (err) {
-    return { ok: false, detail: toErrorMessage(err) };
+    return { ok: false, detail: toErrorMessage(err), ...(err instanceof Throttled && err.retryAfterMs ? { retryAfterMs: err.retryAfterMs } : {}) };
   }
 }
 

@@ -114,7 +114,7 @@ async function wake(release: string, event: ReleaseEvent, deps: RouterDeps): Pro
 async function wakeWatchers(scaleSetId: string, deps: RouterDeps): Promise<[RouteOutcome['outcome'], string]> {
   const lower = scaleSetId.toLowerCase();
   const watching = (await deps.runtime.list({ active: true })).filter(
-    (r) => r.status === 'Running' && r.summary && Object.keys(r.summary.watch.scaleSets).some((id) => id.toLowerCase() === lower),
+    (r) => r.status === 'Running' && r.summary && ((r.summary.watch.more ?? 0) > 0 || Object.keys(r.summary.watch.scaleSets).some((id) => id.toLowerCase() === lower)),
   );
   for (const r of watching) await deps.runtime.signal(r.instanceId, { kind: 'wake-up', scaleSetIds: [scaleSetId] });
   return watching.length > 0 ? ['signalled', `signalled ${watching.map((r) => r.instanceId).join(', ')}`] : ['ignored', `no active release watches ${scaleSetId}`];

@@ -10,7 +10,7 @@
  * Deterministic: time is `currentUtcDateTime`, settings come in the input, I/O happens only in activities.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { decideAll, isTerminal, newRelease, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
+import { decideAll, isTerminal, newRelease, type Command, type NoticeKind, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { ExecuteOutput, ObserveOutput } from './activities';
 import { summarize, watchList } from './release-summary';
@@ -34,18 +34,38 @@ export interface OrchestratorInput {
   roundsPerGeneration?: number;
   /** Rolling-upgrade reads per round at most (default 50): a large open ring is read in turns, hinted sets first. */
   maxUpgradeReads?: number;
-  carry?: { state: ReleaseState; sequence: number; pending: Command[]; notices?: PendingNotice[]; signal?: ReleaseEvent };
+  /** The longest Retry-After honoured before a failed command is tried again (ms, default 1 h). */
+  maxRetryAfterMs?: number;
+  /**
+   * What one generation hands the next. Events raised but not yet taken travel here explicitly: the
+   * extension's continue-as-new discards unprocessed external events.
+   */
+  carry?: { state: ReleaseState; sequence: number; pending: PendingCommand[]; notices?: PendingNotice[]; signals?: ReleaseEvent[]; unrecorded?: LedgerEntry[]; ledgerDownSince?: string };
+}
+
+type NotifyCommand = Extract<Command, { kind: 'notify' }>;
+
+/** A safety command ARM refused or could not take yet; tried again next round, not before its Retry-After. */
+interface PendingCommand {
+  command: Command;
+  retryAfterMs?: number;
+  detail: string;
 }
 
 /** A notice that could not be delivered yet; retried on later rounds, a bounded number of times. */
 interface PendingNotice {
-  command: Extract<Command, { kind: 'notify' }>;
+  command: NotifyCommand;
   tries: number;
+  /** Waiting for the write it announces (recorded once). */
+  held?: boolean;
   /** Not before this time: an attempt abandoned in flight must have ended (the notifier's deadline) first. */
   notBefore?: string;
 }
 
 const DEFAULT_UPGRADE_READS = 50;
+const DEFAULT_MAX_RETRY_AFTER_MS = 3_600_000;
+/** Ledger rows kept while the ledger is down (the newest); an outage longer than that loses the oldest. */
+const MAX_UNRECORDED = 2_000;
 
 /**
  * Which watched scale sets to read this round: all of them when they are few; otherwise the sets a signal
@@ -63,15 +83,60 @@ export function upgradeReads(watched: string[], signal: ReleaseEvent | undefined
   return [...out];
 }
 
+/**
+ * The signal inbox of one orchestrator episode. durable-functions hands a raised event to the most recently
+ * yielded `waitForExternalEvent` task that is still open, and buffers it when none is open (delivering it to
+ * the next waiter yielded). A waiter that lost a `Task.any` stays open, so an event raised later — while an
+ * activity runs — completes that stale waiter. This keeps every waiter ever yielded and takes the signal
+ * of each that completed, in arrival order, after every yield: no waiter is yielded twice (the library would
+ * then track it twice, and one event would overwrite another) and no completed waiter is forgotten.
+ */
+class SignalInbox {
+  /** Waiters yielded and not yet taken from, oldest first. */
+  private waiters: Task[] = [];
+  constructor(private readonly context: OrchestrationContext) {}
+
+  /** A fresh waiter, for one wait point only. */
+  waiter(): Task {
+    const w = this.context.df.waitForExternalEvent(SIGNAL);
+    this.waiters.push(w);
+    return w;
+  }
+
+  /** The signals that reached a waiter since the last call. The library fills the newest open waiter first. */
+  take(): ReleaseEvent[] {
+    const done = this.waiters.filter((w) => w.isCompleted);
+    if (done.length === 0) return [];
+    this.waiters = this.waiters.filter((w) => !w.isCompleted);
+    return done.reverse().map((w) => w.result as ReleaseEvent);
+  }
+}
+
 export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
   const input = context.df.getInput() as OrchestratorInput;
   const { release } = input;
-  let state = input.carry?.state ?? newRelease(input.plan, input.versionId, context.df.currentUtcDateTime);
-  let sequence = input.carry?.sequence ?? 0;
-  let pending: Command[] = input.carry?.pending ?? [];
-  let pendingNotices: PendingNotice[] = input.carry?.notices ?? [];
-  let signal: ReleaseEvent | undefined = input.carry?.signal;
+  const carry = input.carry;
+  let state = carry?.state ?? newRelease(input.plan, input.versionId, context.df.currentUtcDateTime);
+  let sequence = carry?.sequence ?? 0;
+  let pending: PendingCommand[] = carry?.pending ?? [];
+  let pendingNotices: PendingNotice[] = carry?.notices ?? [];
+  let signals: ReleaseEvent[] = carry?.signals ?? [];
+  let unrecorded: LedgerEntry[] = carry?.unrecorded ?? [];
+  let ledgerDownSince = carry?.ledgerDownSince;
+  const inbox = new SignalInbox(context);
   const rounds = input.roundsPerGeneration ?? 25;
+
+  /** Yields one activity; a failure comes back as data (an orchestration that throws is Failed for good). */
+  function* call<T>(task: Task): Generator<Task, { ok: true; value: T } | { ok: false; error: string }, unknown> {
+    try {
+      const value = (yield task) as T;
+      return { ok: true, value };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+    } finally {
+      signals.push(...inbox.take());
+    }
+  }
 
   for (let round = 0; round < rounds; round++) {
     const now = context.df.currentUtcDateTime;
@@ -80,22 +145,24 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     const row = (kind: LedgerEntry['kind'], cause: string, payload: unknown) => rows.push({ release, sequence: sequence++, at, kind, cause, payload });
 
     const watch = watchList(state);
-    const observed = (yield context.df.callActivity(ACTIVITY.observe, {
+    const hint = signals.find((s) => s.kind === 'wake-up');
+    const observedCall = yield* call<ObserveOutput>(context.df.callActivity(ACTIVITY.observe, {
       versionId: input.versionId,
       plan: input.plan,
       readFleet: round === 0 || !state.fleetObserved,
-      scaleSetIds: upgradeReads(Object.keys(watch.scaleSets), signal, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
+      scaleSetIds: upgradeReads(Object.keys(watch.scaleSets), hint, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,
       readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),
       at,
-    })) as ObserveOutput;
+    }));
+    const observed: ObserveOutput = observedCall.ok ? observedCall.value : { events: [], errors: [`observe failed: ${observedCall.error}`], exists: true };
     for (const e of observed.errors) row('observation', e, null);
     for (const r of observed.retries ?? []) row('observation', r, { retry: true });
 
-    const events: ReleaseEvent[] = [...observed.events, ...(signal ? [signal] : [])];
-    signal = undefined;
-    const commands: Command[] = [...pending];
+    const events: ReleaseEvent[] = [...observed.events, ...signals];
+    signals = [];
+    const commands: Command[] = pending.map((p) => p.command);
     pending = [];
     const decided = decideAll(state, events, now);
     state = decided.state;
@@ -106,28 +173,38 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
     });
 
-    const safety = commands.filter((c) => c.kind !== 'notify');
-    for (const command of safety) {
-      const result = (yield context.df.callActivity(ACTIVITY.execute, { release, command })) as ExecuteOutput;
+    // Safety first, one by one; a failed one is retried next round, after its Retry-After.
+    for (const command of commands.filter((c) => c.kind !== 'notify')) {
+      const executed = yield* call<ExecuteOutput>(context.df.callActivity(ACTIVITY.execute, { release, command }));
+      const result: ExecuteOutput = executed.ok ? executed.value : { ok: false, detail: `activity failed: ${executed.error}` };
       row('command', command.cause, command);
       for (const r of result.retries ?? []) row('observation', r, { retry: true });
-      row('result', result.detail, { ok: result.ok, kind: command.kind });
-      if (!result.ok) pending.push(command);
+      row('result', result.detail, { ok: result.ok, kind: command.kind, ...(result.retryAfterMs ? { retryAfterMs: result.retryAfterMs } : {}) });
+      if (!result.ok) pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail });
     }
+
+    // Notices after effects: one that announces a write ARM has not accepted yet waits for it.
     const nowMs = now.getTime();
-    const notices: PendingNotice[] = [
-      ...pendingNotices.filter((n) => !n.notBefore || Date.parse(n.notBefore) <= nowMs),
-      ...commands.filter((c): c is Extract<Command, { kind: 'notify' }> => c.kind === 'notify').map((command) => ({ command, tries: 0 })),
-    ];
+    const fresh = commands.filter((c): c is NotifyCommand => c.kind === 'notify').map((command): PendingNotice => ({ command, tries: 0 }));
+    const due = [...pendingNotices.filter((n) => !n.notBefore || Date.parse(n.notBefore) <= nowMs), ...fresh];
     pendingNotices = pendingNotices.filter((n) => n.notBefore && Date.parse(n.notBefore) > nowMs);
+    const notices: PendingNotice[] = [];
+    for (const n of due) {
+      const blocker = pending.find((p) => announces(n.command.notice, p.command));
+      if (!blocker) notices.push(n);
+      else {
+        if (!n.held) row('notice', `${n.command.channel} ${n.command.notice} held until ARM accepts ${blocker.command.kind} (${blocker.detail}${blocker.retryAfterMs ? `; retrying after ${Math.round(blocker.retryAfterMs / 1000)} s` : ''})`, { notice: n.command.notice, channel: n.command.channel, held: true });
+        pendingNotices.push({ ...n, held: true });
+      }
+    }
     let interrupted = false;
     if (notices.length > 0) {
       // Notices never hold up a safety action: when a signal arrives while they are in flight (a slow or dead
       // chat service), the next round starts at once, and these are tried again once their attempt has ended.
       const batch = context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })));
-      const external = context.df.waitForExternalEvent(SIGNAL);
-      const first = yield context.df.Task.any([batch, external]);
-      if (first === batch) {
+      const first = yield context.df.Task.any([batch, inbox.waiter()]);
+      signals.push(...inbox.take());
+      if (first === batch && !batch.isFaulted) {
         const results = batch.result as ExecuteOutput[];
         notices.forEach(({ command, tries }, i) => {
           const result = results[i]!;
@@ -136,34 +213,63 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
           row('notice', `${result.detail}${retry ? ' (will retry)' : ''}`, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts, round: tries + 1, final: !retry });
         });
       } else {
-        interrupted = true;
-        signal = external.result as ReleaseEvent;
+        interrupted = first !== batch;
         const notBefore = new Date(nowMs + NOTICE_DEADLINE_MS).toISOString();
         for (const n of notices) {
           pendingNotices.push({ ...n, notBefore });
-          row('notice', `${n.command.channel} ${n.command.notice} to ${n.command.secretName} still in flight when a signal arrived; the release acted first and checks the notice again after ${notBefore}`, { notice: n.command.notice, channel: n.command.channel, secretName: n.command.secretName, dedupeKey: n.command.dedupeKey, delivered: false, attempts: 0, round: n.tries + 1, final: false });
+          row('notice', `${n.command.channel} ${n.command.notice} to ${n.command.secretName} ${interrupted ? 'still in flight when a signal arrived; the release acted first and' : 'failed in the host; Ringmaster'} checks the notice again after ${notBefore}`, { notice: n.command.notice, channel: n.command.channel, secretName: n.command.secretName, dedupeKey: n.command.dedupeKey, delivered: false, attempts: 0, round: n.tries + 1, final: false });
         }
       }
     }
-    if (rows.length > 0) yield context.df.callActivity(ACTIVITY.record, rows);
+
+    // Bookkeeping last, and never fatal: rows the ledger could not take are carried and written when it is back.
+    if (rows.length > 0 || unrecorded.length > 0) {
+      const batchRows = [...unrecorded, ...rows];
+      const recorded = yield* call<number>(context.df.callActivity(ACTIVITY.record, batchRows));
+      if (recorded.ok) {
+        unrecorded = [];
+        if (ledgerDownSince) {
+          const outage = { release, sequence: sequence++, at, kind: 'observation' as const, cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } } };
+          ledgerDownSince = undefined;
+          unrecorded = [outage];
+        }
+      } else {
+        ledgerDownSince ??= at;
+        unrecorded = batchRows.slice(-MAX_UNRECORDED);
+      }
+    }
     context.df.setCustomStatus(summarize(release, state));
 
-    if (isTerminal(state.phase) && pending.length === 0 && pendingNotices.length === 0) return summarize(release, state);
+    const settled = pending.length === 0 && pendingNotices.length === 0 && unrecorded.length === 0 && signals.length === 0;
+    if (isTerminal(state.phase) && settled) return summarize(release, state);
 
-    if (interrupted) continue;
+    if (interrupted || signals.length > 0) continue;
     const waitFrom = context.df.currentUtcDateTime.getTime();
-    const wakeAt = Math.min(
-      state.wakeAt ? Date.parse(state.wakeAt) : Infinity,
-      waitFrom + (pending.length > 0 || pendingNotices.length > 0 ? input.retryMs : input.idlePollMs),
-    );
-    const timer = context.df.createTimer(new Date(Math.max(wakeAt, waitFrom + 1)));
-    const external = context.df.waitForExternalEvent(SIGNAL);
-    const winner = yield context.df.Task.any([external, timer]);
-    if (winner === external) {
-      timer.cancel();
-      signal = external.result as ReleaseEvent;
-    } else signal = { kind: 'wake-up' };
+    const retryAfter = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(0, ...pending.map((p) => p.retryAfterMs ?? 0)));
+    const retrying = pending.length > 0 || pendingNotices.length > 0 || unrecorded.length > 0;
+    const wakeAt = Math.min(state.wakeAt ? Date.parse(state.wakeAt) : Infinity, waitFrom + (retrying ? input.retryMs : input.idlePollMs));
+    // Retry-After of any length is honoured (up to the cap): nothing is written before it, not even at a wake-up.
+    const timer = context.df.createTimer(new Date(Math.max(wakeAt, waitFrom + retryAfter, waitFrom + 1)));
+    const winner = yield context.df.Task.any([inbox.waiter(), timer]);
+    signals.push(...inbox.take());
+    if (winner === timer) signals.push({ kind: 'wake-up' });
+    else timer.cancel();
   }
-  context.df.continueAsNew({ ...input, carry: { state, sequence, pending, notices: pendingNotices, signal } });
+  context.df.continueAsNew({ ...input, carry: { state, sequence, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
   return undefined;
+}
+
+/** Notices that say a write happened wait for that write: "demoted" for the demote, "ring-opened" for the lever. */
+function announces(notice: NoticeKind, command: Command): boolean {
+  switch (notice) {
+    case 'demoted':
+      return command.kind === 'demote-version' || command.kind === 'cancel-rolling-upgrade';
+    case 'ring-opened':
+      return (command.kind === 'set-regional-exclude' && !command.excludeFromLatest) || command.kind === 'set-target-regions';
+    case 'completed':
+    case 'ring-passed':
+      return true;
+    default:
+      return false;
+  }
 }

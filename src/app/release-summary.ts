@@ -1,6 +1,6 @@
 /**
  * A compact view of a release for the API, the dashboard and the watcher (the orchestrator publishes it
- * as its custom status, which Azure caps at 16 KB: no plan, no per-instance data).
+ * as its custom status, which Azure caps at 16 KB: no plan, no per-instance data, and a bounded watch list).
  */
 import { isTerminal, type Phase, type ReleaseState, type Transition } from '../core';
 import { upgradeFingerprint } from './activities';
@@ -18,12 +18,20 @@ export interface ReleaseSummary {
   updatedAt: string;
   rings: { name: string; regions: string[]; opened: Record<string, string>; upgraded: Record<string, string>; upgradedAt?: string; soakUntil?: string; passedAt?: string; approvedBy?: string }[];
   /** What the watcher should poll: scale sets still upgrading in open regions, with their last fingerprint. */
-  watch: { scaleSets: Record<string, string>; replicating: string[] };
+  watch: { scaleSets: Record<string, string>; replicating: string[]; more?: number };
   transitions: Transition[];
 }
 
+/**
+ * Custom status budget: the Durable extension refuses more than 16 KB of UTF-16 JSON; keep a margin.
+ * A large release fits by shedding, in order: older transitions, the watch list beyond what fits (the
+ * orchestrator reads every set in turns anyway; `watch.more` says how many were left out), then the
+ * seconds of ring timestamps.
+ */
+export const STATUS_BUDGET_BYTES = 15 * 1024;
+
 export function summarize(release: string, s: ReleaseState): ReleaseSummary {
-  return {
+  const full: ReleaseSummary = {
     release,
     versionId: s.versionId,
     version: s.version,
@@ -31,13 +39,42 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
     phase: s.phase,
     terminal: isTerminal(s.phase),
     ring: s.rings[s.ring]?.name,
-    waitingFor: s.waitingFor,
+    waitingFor: s.waitingFor?.slice(0, 500),
     demotion: s.demotion,
     updatedAt: s.updatedAt,
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, opened: r.opened, upgraded: r.upgraded, upgradedAt: r.upgradedAt, soakUntil: r.soakUntil, passedAt: r.passedAt, approvedBy: r.approvedBy })),
     watch: isTerminal(s.phase) ? { scaleSets: {}, replicating: [] } : watchList(s),
     transitions: s.transitions.slice(-30),
   };
+  return fitStatus(full);
+}
+
+const bytes = (v: unknown) => JSON.stringify(v).length * 2;
+
+function fitStatus(full: ReleaseSummary): ReleaseSummary {
+  let out = full;
+  for (const keep of [10, 3, 0]) {
+    if (bytes(out) <= STATUS_BUDGET_BYTES) return out;
+    out = { ...out, transitions: full.transitions.slice(full.transitions.length - keep) };
+  }
+  const ids = Object.entries(full.watch.scaleSets);
+  if (bytes(out) > STATUS_BUDGET_BYTES && ids.length > 0) {
+    // Binary search for the most watched sets that fit.
+    let lo = 0;
+    let hi = ids.length;
+    const withWatch = (n: number): ReleaseSummary => ({ ...out, watch: { ...full.watch, scaleSets: Object.fromEntries(ids.slice(0, n)), more: ids.length - n } });
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (bytes(withWatch(mid)) <= STATUS_BUDGET_BYTES) lo = mid;
+      else hi = mid - 1;
+    }
+    out = withWatch(lo);
+  }
+  if (bytes(out) > STATUS_BUDGET_BYTES) {
+    const minute = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.slice(0, 16)]));
+    out = { ...out, rings: out.rings.map((r) => ({ ...r, opened: minute(r.opened), upgraded: minute(r.upgraded) })) };
+  }
+  return out;
 }
 
 /** Scale sets in open regions still upgrading (not yet Completed), and open regions still replicating. */

@@ -79,7 +79,9 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
       result.errors.push(`${r.instanceId}: ${toErrorMessage(err)}`);
       deps.log(`watchFleet: ${r.instanceId}: ${toErrorMessage(err)}`);
     }
-    if (changed && !deps.publisher) await deps.runtime.signal(r.instanceId, { kind: 'wake-up' });
+    // Sets beyond what the custom status holds are read by the release itself, in turns: wake it for them.
+    const unseen = (s.watch.more ?? 0) > 0;
+    if ((changed && !deps.publisher) || (unseen && !changed)) await deps.runtime.signal(r.instanceId, { kind: 'wake-up' });
   }
   return result;
 }

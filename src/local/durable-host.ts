@@ -186,7 +186,8 @@ export class DurableHost {
     const handler = this.orchestrators.get(rec.name);
     if (!handler) throw new Error(`no orchestrator named ${rec.name}`);
     const now = this.options.clock.now().toISOString();
-    const arriving = rec.inbox;
+    // A copy: events that arrive while the orchestrator runs belong to the next episode, not to this one.
+    const arriving = [...rec.inbox];
     const history = [...rec.history, event(ET.OrchestratorStarted, -1, now), ...arriving];
     const binding = new DurableOrchestrationInput(instanceId, revive(history), rec.input);
     const context = new InvocationContext({ functionName: rec.name, invocationId: randomUUID(), logHandler: () => {} });
@@ -198,6 +199,17 @@ export class DurableHost {
       rec.status = 'Failed';
       rec.error = err instanceof Error ? err.message : String(err);
       rec.customStatus = state?.customStatus ?? rec.customStatus;
+      rec.history = [...history, event(ET.OrchestratorCompleted, -1, now)];
+      rec.inbox = [];
+      this.save(rec);
+      this.options.log?.(`orchestration ${instanceId} failed: ${rec.error}`);
+      return;
+    }
+    const statusBytes = utf16Bytes(result.customStatus);
+    if (statusBytes > MAX_CUSTOM_STATUS_BYTES) {
+      // The Durable extension refuses a custom status over 16 KB of UTF-16 JSON and fails the orchestration.
+      rec.status = 'Failed';
+      rec.error = `custom status is ${statusBytes} bytes of UTF-16 JSON, over the Durable extension's limit of ${MAX_CUSTOM_STATUS_BYTES}`;
       rec.history = [...history, event(ET.OrchestratorCompleted, -1, now)];
       rec.inbox = [];
       this.save(rec);
@@ -312,6 +324,13 @@ export class DurableHost {
     writeFileSync(`${file}.tmp`, JSON.stringify(rec));
     renameSync(`${file}.tmp`, file);
   }
+}
+
+/** Durable Functions caps custom status at 16 KB of UTF-16 JSON (docs: "Custom orchestration status"). */
+export const MAX_CUSTOM_STATUS_BYTES = 16 * 1024;
+
+export function utf16Bytes(value: unknown): number {
+  return value === undefined ? 0 : JSON.stringify(value).length * 2;
 }
 
 function event(type: number, id: number, at: string, fields: Record<string, unknown> = {}): StoredEvent {

@@ -1,12 +1,12 @@
 /** The local Durable Task host driving orchestrators written with the real durable-functions library. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OrchestrationContext } from 'durable-functions';
 import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
 import { describe, expect, it } from 'vitest';
 import type { HostClock } from '../../src/local/clock';
-import { DurableHost } from '../../src/local/durable-host';
+import { DurableHost, MAX_CUSTOM_STATUS_BYTES } from '../../src/local/durable-host';
 
 /** A manual clock: timers fire when the test advances it. */
 function manualClock(start: string) {
@@ -102,5 +102,51 @@ describe('local durable host', () => {
     expect(second.get('c2')!.customStatus).toEqual({ total: 12, wakes: 0 });
     expect(calls).toEqual([5, 7]);
     second.close();
+  });
+
+  it('is as strict as the extension: events in the batch that continues as new are discarded, not carried', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-durable-'));
+    const { clock, advance } = manualClock('2026-11-02T09:00:00Z');
+    const calls: number[] = [];
+    const h = host(dir, clock, calls);
+    h.start('counter', 'c3', null);
+    await h.whenIdle();
+    // Two rounds pass on timers; the third round's timer and a signal arrive in one batch: the timer wins
+    // the Task.any, the orchestrator continues as new, and the signal behind it is unprocessed.
+    advance(600_000);
+    await h.whenIdle();
+    advance(600_000);
+    await h.whenIdle();
+    h.close();
+    const record = h.get('c3')!;
+    const second = host(dir, clock, calls);
+    record.inbox.push({ EventType: 11, EventId: -1, IsPlayed: false, Timestamp: new Date().toISOString(), TimerId: record.pendingTimers[0]!.id, FireAt: record.pendingTimers[0]!.fireAt });
+    record.inbox.push({ EventType: 15, EventId: -1, IsPlayed: false, Timestamp: new Date().toISOString(), Name: 'signal', Input: JSON.stringify({ add: 9 }) });
+    record.pendingTimers = [];
+    writeFileSync(join(dir, 'c3.json'), JSON.stringify(record));
+    expect(second.resume()).toBe(1);
+    await second.whenIdle();
+    expect(second.get('c3')!.generation).toBe(1);
+    expect(calls).toEqual([]);
+    second.close();
+  });
+
+  it('fails an orchestration whose custom status is over 16 KB of UTF-16 JSON, as the extension does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-durable-'));
+    const { clock } = manualClock('2026-11-02T09:00:00Z');
+    const h = new DurableHost({ stateDir: dir, clock });
+    h.registerOrchestrator('big', createOrchestrator(function* (context: OrchestrationContext) {
+      const size = context.df.getInput() as number;
+      context.df.setCustomStatus({ text: 'x'.repeat(size) });
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 60_000));
+      return 'done';
+    }) as never);
+    h.start('big', 'fits', 8_000);
+    h.start('big', 'big', 8_200);
+    await h.whenIdle();
+    expect(h.get('fits')!.status).toBe('Running');
+    expect(h.get('big')).toMatchObject({ status: 'Failed', error: expect.stringMatching(/custom status is 16\d{3} bytes of UTF-16 JSON, over .* 16384/) });
+    expect(MAX_CUSTOM_STATUS_BYTES).toBe(16_384);
+    h.close();
   });
 });
