@@ -73,8 +73,23 @@ var fleetRgs = filter(map(split(fleetResourceGroupIds, ','), s => trim(s)), s =>
 var secretNames = filter(map(split(notificationSecretNames, ','), s => trim(s)), s => !empty(s))
 var fleetScopes = empty(fleetRgs) ? map(fleetSubs, id => '/subscriptions/${id}') : fleetRgs
 var stagingScopes = empty(imageBuilderStagingResourceGroupId) ? [] : [imageBuilderStagingResourceGroupId]
+// Names and ids known before the deployment runs (not module outputs), so that role assignment names, existing-resource
+// references and conditions do not depend on runtime values and what-if (azd provision --preview) predicts them.
+var appIdentityName = 'id-ringmaster-${token}'
+var appIdentityId = resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.ManagedIdentity/userAssignedIdentities', appIdentityName)
+var imageBuilderIdentityName = 'id-aib-ringmaster-${token}'
+var imageBuilderIdentityId = resourceId(split(galleryRgs[0], '/')[2], split(galleryRgs[0], '/')[4], 'Microsoft.ManagedIdentity/userAssignedIdentities', imageBuilderIdentityName)
+var hostStorageName = 'st${token}'
+var functionAppName = 'func-ringmaster-${token}'
+var systemTopicName = 'evgt-ringmaster-fleet-${token}'
+var customTopicName = 'evgt-ringmaster-${token}'
+// Role definition names (GUIDs) and ids: custom-roles.bicep creates them under these names.
+var ringmasterRoleGuid = guid(subscription().id, 'ringmaster-release-operator', environmentName)
+var imageBuilderRoleGuid = guid(subscription().id, 'ringmaster-image-builder', environmentName)
+var ringmasterRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ringmasterRoleGuid)
+var imageBuilderRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', imageBuilderRoleGuid)
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: resourceGroupName
   location: location
   tags: tags
@@ -86,7 +101,7 @@ module appIdentity 'modules/app-identity.bicep' = {
   params: {
     location: location
     tags: tags
-    identityName: 'id-ringmaster-${token}'
+    identityName: appIdentityName
   }
 }
 
@@ -94,6 +109,8 @@ module roles 'modules/custom-roles.bicep' = {
   name: 'custom-roles'
   params: {
     environmentName: environmentName
+    ringmasterRoleGuid: ringmasterRoleGuid
+    imageBuilderRoleGuid: imageBuilderRoleGuid
     ringmasterAssignableScopes: union(galleryRgs, fleetScopes, [rg.id])
     imageBuilderAssignableScopes: union(galleryRgs, stagingScopes)
   }
@@ -116,7 +133,7 @@ module storage 'modules/storage.bicep' = {
   params: {
     location: location
     tags: tags
-    hostStorageName: 'st${token}'
+    hostStorageName: hostStorageName
     deploymentContainerName: deploymentContainerName
   }
 }
@@ -129,6 +146,7 @@ module vault 'modules/keyvault.bicep' = {
     tags: tags
     keyVaultName: 'kv-rm-${take(token, 13)}'
     appPrincipalId: appIdentity.outputs.principalId
+    appIdentityId: appIdentityId
     notificationSecretNames: secretNames
     notificationWebhookUrls: notificationWebhookUrls
   }
@@ -140,11 +158,13 @@ module eventing 'modules/eventing.bicep' = {
   params: {
     location: location
     tags: tags
-    systemTopicName: 'evgt-ringmaster-fleet-${token}'
-    customTopicName: 'evgt-ringmaster-${token}'
+    systemTopicName: systemTopicName
+    customTopicName: customTopicName
     appPrincipalId: appIdentity.outputs.principalId
-    ringmasterRoleId: roles.outputs.ringmasterRoleId
+    appIdentityId: appIdentityId
+    ringmasterRoleId: ringmasterRoleId
   }
+  dependsOn: [roles]
 }
 
 module app 'modules/function-app.bicep' = {
@@ -154,11 +174,11 @@ module app 'modules/function-app.bicep' = {
     location: location
     tags: tags
     planName: 'plan-ringmaster-${token}'
-    functionAppName: 'func-ringmaster-${token}'
-    identityId: appIdentity.outputs.id
+    functionAppName: functionAppName
+    identityId: appIdentityId
     identityClientId: appIdentity.outputs.clientId
     identityPrincipalId: appIdentity.outputs.principalId
-    hostStorageName: storage.outputs.hostStorageName
+    hostStorageName: hostStorageName
     hostBlobEndpoint: storage.outputs.hostBlobEndpoint
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.connectionString
@@ -184,9 +204,11 @@ module galleryAssignments 'modules/role-assignment-rg.bicep' = [
     scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
     params: {
       principalId: appIdentity.outputs.principalId
-      roleDefinitionId: roles.outputs.ringmasterRoleId
+      principalKey: appIdentityId
+      roleDefinitionId: ringmasterRoleId
       description: 'Ringmaster reads, opens and demotes gallery image versions and runs Image Builder templates here.'
     }
+    dependsOn: [roles]
   }
 ]
 
@@ -197,9 +219,11 @@ module fleetSubscriptionAssignments 'modules/role-assignment-sub.bicep' = [
     scope: subscription(id)
     params: {
       principalId: appIdentity.outputs.principalId
-      roleDefinitionId: roles.outputs.ringmasterRoleId
+      principalKey: appIdentityId
+      roleDefinitionId: ringmasterRoleId
       description: 'Ringmaster reads scale sets and rolling upgrades, cancels or starts OS upgrades, reads metrics.'
     }
+    dependsOn: [roles]
   }
 ]
 
@@ -209,9 +233,11 @@ module fleetGroupAssignments 'modules/role-assignment-rg.bicep' = [
     scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
     params: {
       principalId: appIdentity.outputs.principalId
-      roleDefinitionId: roles.outputs.ringmasterRoleId
+      principalKey: appIdentityId
+      roleDefinitionId: ringmasterRoleId
       description: 'Ringmaster reads scale sets and rolling upgrades, cancels or starts OS upgrades, reads metrics.'
     }
+    dependsOn: [roles]
   }
 ]
 
@@ -222,7 +248,7 @@ module imageBuilder 'modules/image-builder-identity.bicep' = if (createImageBuil
   params: {
     location: location
     tags: tags
-    identityName: 'id-aib-ringmaster-${token}'
+    identityName: imageBuilderIdentityName
   }
 }
 
@@ -231,10 +257,12 @@ module imageBuilderAssignments 'modules/role-assignment-rg.bicep' = [
     name: 'aib-${uniqueString(id)}'
     scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
     params: {
-      principalId: imageBuilder.outputs.principalId
-      roleDefinitionId: roles.outputs.imageBuilderRoleId
+      principalId: imageBuilder!.outputs.principalId
+      principalKey: imageBuilderIdentityId
+      roleDefinitionId: imageBuilderRoleId
       description: 'Azure Image Builder publishes image versions (gallery) and builds disks and images (staging). Never subscription Contributor.'
     }
+    dependsOn: [roles]
   }
 ]
 
@@ -242,13 +270,14 @@ module wiring 'modules/wiring.bicep' = if (wireEvents) {
   name: 'wiring'
   scope: rg
   params: {
-    functionAppName: app.outputs.functionAppName
-    systemTopicName: eventing.outputs.systemTopicName
-    customTopicName: eventing.outputs.customTopicName
+    functionAppName: functionAppName
+    systemTopicName: systemTopicName
+    customTopicName: customTopicName
     tags: tags
     alertSubscriptionIds: fleetSubs
     alertRuleName: alertRuleName
   }
+  dependsOn: [app, eventing]
 }
 
 // azd writes these to .azure/<env>/.env; the postdeploy hook and the operator guide use them.
@@ -262,6 +291,6 @@ output RINGMASTER_CUSTOM_TOPIC_ENDPOINT string = eventing.outputs.customTopicEnd
 output RINGMASTER_KEY_VAULT string = vault.outputs.keyVaultName
 output RINGMASTER_APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
 output RINGMASTER_ROLE_ID string = roles.outputs.ringmasterRoleId
-output RINGMASTER_IMAGE_BUILDER_IDENTITY_ID string = createImageBuilderIdentity ? imageBuilder.outputs.id : ''
+output RINGMASTER_IMAGE_BUILDER_IDENTITY_ID string = imageBuilder.?outputs.id ?? ''
 output RINGMASTER_ALERT_SUBSCRIPTION_IDS string = join(fleetSubs, ',')
 output RINGMASTER_ALERT_RULE string = alertRuleName

@@ -11,9 +11,15 @@ param imageBuilderAssignableScopes array
 @description('Distinguishes the roles of two environments in one tenant.')
 param environmentName string
 
+@description('Name (a GUID) of Ringmaster\'s role definition; main.bicep derives it and assigns the role by it.')
+param ringmasterRoleGuid string
+
+@description('Name (a GUID) of the Image Builder role definition.')
+param imageBuilderRoleGuid string
+
 // Role definition names are GUIDs; roleName must be unique in the tenant.
 resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, 'ringmaster-release-operator', environmentName)
+  name: ringmasterRoleGuid
   properties: {
     roleName: 'Ringmaster release operator (${environmentName})'
     description: 'Reads and demotes gallery image versions, reads scale sets and their rolling upgrades, cancels or starts OS upgrades, runs Image Builder templates, reads metrics and publishes to the Ringmaster topic. Generated from src/azure/arm-actions.ts.'
@@ -49,7 +55,7 @@ resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 // Azure Image Builder's build identity: write image versions into the gallery, build disks and the intermediate
 // managed image in the staging resource group. Never subscription Contributor.
 resource imageBuilderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, 'ringmaster-image-builder', environmentName)
+  name: imageBuilderRoleGuid
   properties: {
     roleName: 'Ringmaster image builder (${environmentName})'
     description: 'Least privilege for the Azure Image Builder identity: publish gallery image versions, manage the intermediate image and the build disk. Assigned on the gallery and staging resource groups only.'

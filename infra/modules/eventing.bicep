@@ -7,9 +7,11 @@ param tags object
 param systemTopicName string
 param customTopicName string
 param appPrincipalId string
+@description('Resource id of the app identity (names the role assignment).')
+param appIdentityId string
 param ringmasterRoleId string
 
-resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: systemTopicName
   location: 'global'
   tags: tags
@@ -19,7 +21,7 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   }
 }
 
-resource customTopic 'Microsoft.EventGrid/topics@2022-06-15' = {
+resource customTopic 'Microsoft.EventGrid/topics@2025-02-15' = {
   name: customTopicName
   location: location
   tags: tags
@@ -32,7 +34,7 @@ resource customTopic 'Microsoft.EventGrid/topics@2022-06-15' = {
 
 // The app publishes with Microsoft.EventGrid/events/send/action, a data action of Ringmaster's role.
 resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(customTopic.id, appPrincipalId, ringmasterRoleId)
+  name: guid(customTopic.id, appIdentityId, ringmasterRoleId)
   scope: customTopic
   properties: {
     principalId: appPrincipalId

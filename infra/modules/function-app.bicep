@@ -31,14 +31,14 @@ var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+resource hostStorage 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
   name: hostStorageName
 }
 
 // Blob (deployment package, leases), Queue and Table (Durable Functions task hub) through the identity.
 resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for role in [storageBlobDataOwner, storageQueueDataContributor, storageTableDataContributor]: {
-    name: guid(hostStorage.id, identityPrincipalId, role)
+    name: guid(hostStorage.id, identityId, role)
     scope: hostStorage
     properties: {
       principalId: identityPrincipalId
@@ -50,7 +50,7 @@ resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 
 // Application Insights with local auth disabled accepts telemetry from identities holding this role.
 resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(resourceGroup().id, identityPrincipalId, monitoringMetricsPublisher)
+  name: guid(resourceGroup().id, identityId, monitoringMetricsPublisher)
   properties: {
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
@@ -58,7 +58,7 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -104,7 +104,7 @@ var baseSettings = {
   RINGMASTER_DASHBOARD_URL: 'https://${functionApp.properties.defaultHostName}/api/dashboard'
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })

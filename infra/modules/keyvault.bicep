@@ -4,6 +4,8 @@ param location string
 param tags object
 param keyVaultName string
 param appPrincipalId string
+@description('Resource id of the app identity (names the role assignment).')
+param appIdentityId string
 
 @description('Notification secret names, as plans name them in notify[].teams / notify[].slack.')
 param notificationSecretNames array
@@ -14,7 +16,7 @@ param notificationWebhookUrls object
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2026-05-15' = {
   name: keyVaultName
   location: location
   tags: tags
@@ -29,7 +31,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, appPrincipalId, keyVaultSecretsUser)
+  name: guid(vault.id, appIdentityId, keyVaultSecretsUser)
   scope: vault
   properties: {
     principalId: appPrincipalId
@@ -38,7 +40,7 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource webhookSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
+resource webhookSecrets 'Microsoft.KeyVault/vaults/secrets@2026-05-15' = [
   for name in notificationSecretNames: if (contains(notificationWebhookUrls, name)) {
     parent: vault
     name: name

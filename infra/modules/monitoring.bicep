@@ -4,7 +4,7 @@ param tags object
 param logAnalyticsName string
 param applicationInsightsName string
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: logAnalyticsName
   location: location
   tags: tags

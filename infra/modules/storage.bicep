@@ -6,7 +6,7 @@ param tags object
 param hostStorageName string
 param deploymentContainerName string
 
-resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource hostStorage 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: hostStorageName
   location: location
   tags: tags

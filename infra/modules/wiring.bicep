@@ -15,19 +15,19 @@ param alertSubscriptionIds array
 @description('Name of the activity-log alert rule; list it in a plan\'s health.alerts to make it a gate.')
 param alertRuleName string
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
   name: functionAppName
 }
 
-resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
 }
 
-resource customTopic 'Microsoft.EventGrid/topics@2022-06-15' existing = {
+resource customTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
   name: customTopicName
 }
 
-resource resourceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
+resource resourceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
   name: 'ringmaster-resource-events'
   properties: {
@@ -66,7 +66,7 @@ resource resourceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
   }
 }
 
-resource releaseEvents 'Microsoft.EventGrid/topics/eventSubscriptions@2022-06-15' = {
+resource releaseEvents 'Microsoft.EventGrid/topics/eventSubscriptions@2025-02-15' = {
   parent: customTopic
   name: 'ringmaster-release-events'
   properties: {
@@ -107,7 +107,7 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
     webhookReceivers: [
       {
         name: 'ringmaster-onAlert'
-        serviceUri: 'https://${functionApp.properties.defaultHostName}/api/alerts?code=${listKeys('${functionApp.id}/host/default', '2023-12-01').functionKeys.default}'
+        serviceUri: 'https://${functionApp.properties.defaultHostName}/api/alerts?code=${listKeys('${functionApp.id}/host/default', '2025-03-01').functionKeys.default}'
         useCommonAlertSchema: true
         useAadAuth: false
       }
@@ -117,7 +117,7 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
 
 // A user-started OS rolling upgrade that failed, anywhere in the fleet subscriptions. Activity-log alerts are
 // stateless: they fire and never resolve.
-resource upgradeFailedAlert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
+resource upgradeFailedAlert 'Microsoft.Insights/activityLogAlerts@2026-01-01' = {
   name: alertRuleName
   location: 'Global'
   tags: tags

@@ -29,7 +29,7 @@ describe('Ringmaster custom role', () => {
 
   it('is assigned on the gallery resource groups, the fleet and the custom topic, never at a management group', () => {
     const main = bicep('main.bicep');
-    expect(main).toMatch(/module galleryAssignments[\s\S]*?roleDefinitionId: roles\.outputs\.ringmasterRoleId/);
+    expect(main).toMatch(/module galleryAssignments[\s\S]*?roleDefinitionId: ringmasterRoleId/);
     expect(main).toMatch(/module fleetSubscriptionAssignments[\s\S]*?scope: subscription\(id\)[\s\S]*?ringmasterRoleId/);
     expect(main).toMatch(/module fleetGroupAssignments[\s\S]*?ringmasterRoleId/);
     expect(bicep('modules/eventing.bicep')).toMatch(/scope: customTopic[\s\S]*?roleDefinitionId: ringmasterRoleId/);
