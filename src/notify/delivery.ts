@@ -15,8 +15,13 @@ export interface DeliveryRecord {
   /** `(release, event, route)` dedupe key. */
   key: string;
   delivered: boolean;
-  /** True when the key was already delivered (or in flight) and nothing was sent. */
+  /** True when the key was already delivered and nothing was sent. */
   deduped: boolean;
+  /**
+   * True when another delivery of the key held a live claim and nothing was sent. Not delivered, and not
+   * deduped: that other delivery may still fail, so the caller retries later (and then finds it sent, or not).
+   */
+  inFlight?: boolean;
   /** HTTP attempts made (0 when refused by policy or deduped). */
   attempts: number;
   /** Last HTTP status seen. */
@@ -25,19 +30,43 @@ export interface DeliveryRecord {
   elapsedMs: number;
 }
 
-/** Remembers delivered keys. The ledger can provide a durable one; the default lives in memory. */
+/**
+ * What `claim` answers: `claimed` (send it; `token` identifies this claim), `sent` (already delivered: send
+ * nothing), `busy` (another delivery of the same key holds a live claim, in this process or another).
+ */
+export type DedupeClaim = { kind: 'claimed'; token: string } | { kind: 'sent' } | { kind: 'busy' };
+
+/**
+ * Remembers which notices were delivered, reserve-then-confirm: `claim` before the first request, `confirm`
+ * after a 2xx, `release` after a failure (so a retry can claim again). A claim that is never confirmed or
+ * released (the process died) must expire, so the notice is retried rather than lost. In memory here; durable
+ * in Table Storage in `src/ledger/dedupe-table.ts`, for restarts and for a second instance.
+ */
 export interface DedupeStore {
-  has(key: string): boolean | Promise<boolean>;
-  add(key: string): void | Promise<void>;
+  claim(key: string): DedupeClaim | Promise<DedupeClaim>;
+  /** Records the key as delivered. `token` is undefined when the claim itself failed and the notice went anyway. */
+  confirm(key: string, token: string | undefined): void | Promise<void>;
+  release(key: string, token: string): void | Promise<void>;
 }
 
+/** One process's memory: a claim is held while its delivery runs (it cannot outlive the process). */
 export class MemoryDedupeStore implements DedupeStore {
-  private readonly keys = new Set<string>();
-  has(key: string): boolean {
-    return this.keys.has(key);
+  private readonly sent = new Set<string>();
+  private readonly claims = new Map<string, string>();
+  private next = 0;
+  claim(key: string): DedupeClaim {
+    if (this.sent.has(key)) return { kind: 'sent' };
+    if (this.claims.has(key)) return { kind: 'busy' };
+    const token = String(++this.next);
+    this.claims.set(key, token);
+    return { kind: 'claimed', token };
   }
-  add(key: string): void {
-    this.keys.add(key);
+  confirm(key: string): void {
+    this.sent.add(key);
+    this.claims.delete(key);
+  }
+  release(key: string, token: string): void {
+    if (this.claims.get(key) === token) this.claims.delete(key);
   }
 }
 
@@ -56,6 +85,8 @@ export interface DeliveryOptions {
   random?: () => number;
   now?: () => number;
   dedupe?: DedupeStore;
+  /** Each call to the dedupe store gives up after this (default 3 s), so a storage outage cannot hold a notice up. */
+  dedupeTimeoutMs?: number;
 }
 
 export type AttemptOutcome =
@@ -83,8 +114,6 @@ export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: nu
   return Number.isNaN(d) ? undefined : Math.max(0, d - nowMs);
 }
 
-const inFlight = new WeakMap<DedupeStore, Set<string>>();
-
 export async function deliver(
   meta: { route: string; channel: Channel; notice: Notice },
   attempt: (timeoutMs: number) => Promise<AttemptOutcome>,
@@ -109,17 +138,23 @@ export async function deliver(
   });
 
   const store = options.dedupe;
-  let flying: Set<string> | undefined;
-  let claimed = false;
+  const dedupeTimeoutMs = options.dedupeTimeoutMs ?? 3_000;
+  const bounded = <T>(what: string, call: () => T | Promise<T>) => withTimeout(Promise.resolve().then(call), dedupeTimeoutMs, `dedupe ${what} timed out after ${dedupeTimeoutMs} ms`);
+  // The claim: undefined without a store; `token` undefined when the store could not be asked (the notice goes
+  // anyway: a duplicate is better than an on-call who is never told).
+  let claim: { token: string | undefined } | undefined;
+  let dedupeError: string | undefined;
   try {
     if (store) {
-      flying = inFlight.get(store) ?? new Set();
-      inFlight.set(store, flying);
-      // Claim the key synchronously, before any await, so concurrent sends of the same notice cannot both pass.
-      if (flying.has(key)) return record({ delivered: false, deduped: true, attempts: 0 });
-      flying.add(key);
-      claimed = true;
-      if (await store.has(key)) return record({ delivered: false, deduped: true, attempts: 0 });
+      try {
+        const c = await bounded('claim', () => store.claim(key));
+        if (c.kind === 'sent') return record({ delivered: false, deduped: true, attempts: 0 });
+        if (c.kind === 'busy') return record({ delivered: false, inFlight: true, attempts: 0, error: 'another delivery of this notice is in flight' });
+        claim = { token: c.token };
+      } catch (e) {
+        claim = { token: undefined };
+        dedupeError = `dedupe store unavailable, sent without it: ${e instanceof Error ? e.message : String(e)}`;
+      }
     }
     let last: AttemptOutcome | undefined;
     let attempts = 0;
@@ -131,8 +166,13 @@ export async function deliver(
         (e: unknown): AttemptOutcome => ({ ok: false, retryable: true, error: e instanceof Error ? e.message : String(e) }),
       );
       if (last.ok) {
-        if (store) await store.add(key);
-        return record({ delivered: true, attempts, status: last.status });
+        const delivered = { delivered: true, attempts, status: last.status };
+        if (!store || !claim) return record(delivered);
+        const token = claim.token;
+        const confirmed = await bounded('confirm', () => store.confirm(key, token)).then(() => undefined, (e: unknown) => `delivered, but recording it failed: ${e instanceof Error ? e.message : String(e)}`);
+        claim = undefined;
+        const error = [dedupeError, confirmed].filter(Boolean).join('; ');
+        return record(error ? { ...delivered, error } : delivered);
       }
       if (!last.retryable || attempts >= maxAttempts) break;
       const exp = baseDelayMs * 2 ** (attempts - 1);
@@ -147,7 +187,7 @@ export async function deliver(
     }
     const failure: Partial<DeliveryRecord> & { delivered: false; attempts: number } = { delivered: false, attempts };
     if (last && !last.ok) {
-      failure.error = last.error;
+      failure.error = dedupeError ? `${last.error}; ${dedupeError}` : last.error;
       if (last.status !== undefined) failure.status = last.status;
     } else if (!last) {
       failure.error = 'deadline reached before the first attempt';
@@ -156,8 +196,18 @@ export async function deliver(
   } catch (e) {
     return record({ delivered: false, attempts: 0, error: e instanceof Error ? e.message : String(e) });
   } finally {
-    if (claimed) flying?.delete(key);
+    // Not delivered: give the claim back so a retry can send. A release that fails leaves a claim that expires.
+    const token = claim?.token;
+    if (store && token !== undefined) await bounded('release', () => store.release(key, token)).catch(() => undefined);
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A delivery that is refused before any request (a URL the policy refuses, a secret that is not set): recorded, never sent. */

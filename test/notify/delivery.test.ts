@@ -115,8 +115,35 @@ describe('Teams notifier against a loopback sink', () => {
     const c = await teams.send(newDemotedNotice());
     const d = await teams.send(newDemotedNotice({ eventId: 'demote-2' }));
     expect([a?.delivered, b?.delivered, c.delivered, d.delivered]).toEqual([true, false, false, true]);
-    expect([a?.deduped, b?.deduped, c.deduped, d.deduped]).toEqual([false, true, true, false]);
+    expect([a?.deduped, b?.deduped, c.deduped, d.deduped]).toEqual([false, false, true, false]);
+    // The concurrent one is in flight, not deduped: the first might still have failed, so it must be retried.
+    expect(b?.inFlight).toBe(true);
     expect(s.received).toHaveLength(2);
+  });
+
+  it('a concurrent send of a notice whose first delivery fails is retried and then sent once', async () => {
+    const s = await sink((n) => (n === 1 ? { status: 400 } : { status: 202 }));
+    const dedupe = new MemoryDedupeStore();
+    const teams = createTeamsNotifier({ route: 't', url: s.url, policy: local, ca: s.ca, dedupe });
+    const [a, b] = await Promise.all([teams.send(newDemotedNotice()), teams.send(newDemotedNotice())]);
+    expect([a?.delivered, b?.inFlight]).toEqual([false, true]);
+    expect(await teams.send(newDemotedNotice())).toMatchObject({ delivered: true, deduped: false });
+    expect(await teams.send(newDemotedNotice())).toMatchObject({ delivered: false, deduped: true });
+    expect(s.received).toHaveLength(2);
+  });
+
+  it('a dedupe store that fails or hangs does not hold a notice up: it is sent, and the record says so', async () => {
+    const s = await sink(() => ({ status: 202 }));
+    const down = { claim: () => Promise.reject(new Error('ECONNREFUSED')), confirm: () => Promise.reject(new Error('ECONNREFUSED')), release: () => undefined };
+    const r = await createTeamsNotifier({ route: 't', url: s.url, policy: local, ca: s.ca, dedupe: down }).send(newDemotedNotice());
+    expect(r).toMatchObject({ delivered: true, attempts: 1 });
+    expect(r.error).toBe('dedupe store unavailable, sent without it: ECONNREFUSED; delivered, but recording it failed: ECONNREFUSED');
+    const hang = { claim: () => new Promise<never>(() => {}), confirm: () => undefined, release: () => undefined };
+    const started = Date.now();
+    const h = await createTeamsNotifier({ route: 't', url: s.url, policy: local, ca: s.ca, dedupe: hang, dedupeTimeoutMs: 100 }).send(newDemotedNotice());
+    expect(h).toMatchObject({ delivered: true });
+    expect(h.error).toContain('dedupe claim timed out after 100 ms');
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('a failed delivery is not remembered, so a later retry sends', async () => {
