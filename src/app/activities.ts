@@ -3,7 +3,7 @@
  * Each is idempotent, so a replay or a restart that runs one again does no harm:
  *  - observeRelease re-reads ARM (the truth) and returns what changed, as engine events;
  *  - executeCommand carries out one engine command and returns its outcome as data (never throws);
- *  - recordLedger upserts ledger rows keyed by (release, sequence).
+ *  - recordLedger inserts ledger rows keyed by (release, sequence); a row already written is skipped.
  */
 import type { Command, ReleaseEvent, ReleasePlan, ReplicationState } from '../core';
 import { Throttled, toErrorMessage } from '../azure/errors';
@@ -23,6 +23,8 @@ export interface ObserveInput {
   readGates?: boolean;
   /** Orchestrator time, for the metric window. */
   at?: string;
+  /** Read where the release's ledger numbering continues (a release started again after it failed). */
+  ledgerNext?: string;
 }
 
 export interface ObserveOutput {
@@ -32,6 +34,8 @@ export interface ObserveOutput {
   exists: boolean;
   /** Retries the adapters absorbed while observing. */
   retries?: string[];
+  /** The next free ledger sequence of the release, when asked for. */
+  ledgerNext?: number;
 }
 
 export async function observeRelease(input: ObserveInput, ports: ReleasePorts): Promise<ObserveOutput> {
@@ -81,7 +85,15 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
       }
     }
   }
-  return { events, errors, exists, retries: ports.drainRetries?.() ?? [] };
+  let ledgerNext: number | undefined;
+  if (input.ledgerNext) {
+    try {
+      ledgerNext = await ports.ledger.nextSequence(input.ledgerNext);
+    } catch (err) {
+      errors.push(`ledger read failed: ${toErrorMessage(err)}`);
+    }
+  }
+  return { events, errors, exists, retries: ports.drainRetries?.() ?? [], ...(ledgerNext !== undefined ? { ledgerNext } : {}) };
 }
 
 /** A compact identity of an upgrade observation: same fingerprint, nothing new to tell the engine. */

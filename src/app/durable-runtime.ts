@@ -9,7 +9,7 @@ import type { ReleaseSummary } from './release-summary';
 export function durableRuntime(client: DurableClient): ReleaseRuntime {
   return {
     async start(instanceId, input) {
-      const existing = await client.getStatus(instanceId).catch(() => undefined);
+      const existing = await statusOf(client, instanceId);
       if (existing && ['Running', 'Pending', 'ContinuedAsNew'].includes(String(existing.runtimeStatus))) return false;
       await client.startNew(ORCHESTRATOR, { instanceId, input });
       return true;
@@ -23,7 +23,7 @@ export function durableRuntime(client: DurableClient): ReleaseRuntime {
       }
     },
     async get(instanceId) {
-      const status = await client.getStatus(instanceId).catch(() => undefined);
+      const status = await statusOf(client, instanceId);
       return status ? toInstance(status) : undefined;
     },
     async list(filter) {
@@ -34,6 +34,23 @@ export function durableRuntime(client: DurableClient): ReleaseRuntime {
       return statuses.map(toInstance);
     },
   };
+}
+
+/**
+ * The instance's status, or undefined when the extension says it has none (HTTP 404). Any other failure
+ * (a 500 from the task hub's storage blinking) is tried again and then thrown: taking it for "absent"
+ * would start a new instance over a running release.
+ */
+async function statusOf(client: DurableClient, instanceId: string, attempts = 3): Promise<DurableOrchestrationStatus | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.getStatus(instanceId);
+    } catch (err) {
+      if (err instanceof Error && /replied with HTTP 404 response/.test(err.message)) return undefined;
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 function toInstance(s: DurableOrchestrationStatus): ReleaseInstance {

@@ -40,7 +40,7 @@ export interface OrchestratorInput {
    * What one generation hands the next. Events raised but not yet taken travel here explicitly: the
    * extension's continue-as-new discards unprocessed external events.
    */
-  carry?: { state: ReleaseState; sequence: number; pending: PendingCommand[]; notices?: PendingNotice[]; signals?: ReleaseEvent[]; unrecorded?: LedgerEntry[]; ledgerDownSince?: string };
+  carry?: { state: ReleaseState; sequence: number; numbered?: boolean; pending: PendingCommand[]; notices?: PendingNotice[]; signals?: ReleaseEvent[]; unrecorded?: LedgerEntry[]; ledgerDownSince?: string };
 }
 
 type NotifyCommand = Extract<Command, { kind: 'notify' }>;
@@ -123,6 +123,8 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
   let signals: ReleaseEvent[] = carry?.signals ?? [];
   let unrecorded: LedgerEntry[] = carry?.unrecorded ?? [];
   let ledgerDownSince = carry?.ledgerDownSince;
+  // A fresh instance (first start, or started again after a failure) learns where its ledger numbering continues.
+  let numbered = carry?.numbered ?? carry !== undefined;
   const inbox = new SignalInbox(context);
   const rounds = input.roundsPerGeneration ?? 25;
 
@@ -155,8 +157,15 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       knownUpgrades: watch.scaleSets,
       readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),
       at,
+      ...(numbered ? {} : { ledgerNext: release }),
     }));
     const observed: ObserveOutput = observedCall.ok ? observedCall.value : { events: [], errors: [`observe failed: ${observedCall.error}`], exists: true };
+    if (!numbered && observedCall.ok && observedCall.value.ledgerNext !== undefined) {
+      numbered = true;
+      const base = observedCall.value.ledgerNext;
+      unrecorded = unrecorded.map((r, i) => ({ ...r, sequence: base + i }));
+      sequence = base + unrecorded.length;
+    }
     for (const e of observed.errors) row('observation', e, null);
     for (const r of observed.retries ?? []) row('observation', r, { retry: true });
 
@@ -223,15 +232,16 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     }
 
     // Bookkeeping last, and never fatal: rows the ledger could not take are carried and written when it is back.
-    if (rows.length > 0 || unrecorded.length > 0) {
+    if (!numbered) unrecorded = [...unrecorded, ...rows].slice(-MAX_UNRECORDED);
+    else if (rows.length > 0 || unrecorded.length > 0) {
       const batchRows = [...unrecorded, ...rows];
       const recorded = yield* call<number>(context.df.callActivity(ACTIVITY.record, batchRows));
       if (recorded.ok) {
         unrecorded = [];
         if (ledgerDownSince) {
-          const outage = { release, sequence: sequence++, at, kind: 'observation' as const, cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } } };
+          const outage: LedgerEntry = { release, sequence: sequence++, at, kind: 'observation', cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } } };
           ledgerDownSince = undefined;
-          unrecorded = [outage];
+          if (!(yield* call<number>(context.df.callActivity(ACTIVITY.record, [outage]))).ok) unrecorded = [outage];
         }
       } else {
         ledgerDownSince ??= at;
@@ -255,7 +265,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     if (winner === timer) signals.push({ kind: 'wake-up' });
     else timer.cancel();
   }
-  context.df.continueAsNew({ ...input, carry: { state, sequence, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
+  context.df.continueAsNew({ ...input, carry: { state, sequence, numbered, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
   return undefined;
 }
 

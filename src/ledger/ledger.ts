@@ -1,7 +1,9 @@
 /**
  * The ledger: an append-only record, per release, of every observation, decision, command and result
  * with its cause. Rows are keyed by (release, sequence); the orchestrator numbers them deterministically,
- * so a replayed append writes the same row again instead of a new one (idempotent).
+ * so a replayed append sends the same row again, which is then already there (idempotent). A row once
+ * written is never replaced: a different entry under a used key is refused (`LedgerConflict`), and a
+ * release started again (after it failed) continues its numbering from `nextSequence`.
  */
 export type LedgerKind = 'observation' | 'decision' | 'command' | 'result' | 'notice';
 
@@ -16,7 +18,10 @@ export interface LedgerEntry {
 }
 
 export interface Ledger {
+  /** Inserts rows; a row already written identically is skipped; a different one under its key throws. */
   append(entries: LedgerEntry[]): Promise<void>;
+  /** One more than the highest sequence written for the release (0 when none). */
+  nextSequence(release: string): Promise<number>;
   /** Every entry of a release, in sequence order. */
   list(release: string): Promise<LedgerEntry[]>;
 }
@@ -28,12 +33,26 @@ export class MemoryLedger implements Ledger {
     for (const e of entries) {
       let release = this.rows.get(e.release);
       if (!release) this.rows.set(e.release, (release = new Map()));
+      const existing = release.get(e.sequence);
+      if (existing && JSON.stringify(existing) !== JSON.stringify(e)) throw new LedgerConflict(e.release, e.sequence);
       release.set(e.sequence, e);
     }
   }
 
+  async nextSequence(release: string): Promise<number> {
+    return Math.max(-1, ...(this.rows.get(release)?.keys() ?? [])) + 1;
+  }
+
   async list(release: string): Promise<LedgerEntry[]> {
     return [...(this.rows.get(release)?.values() ?? [])].sort((a, b) => a.sequence - b.sequence);
+  }
+}
+
+/** A different entry under a key already written: the ledger never replaces a row. */
+export class LedgerConflict extends Error {
+  override readonly name = 'LedgerConflict';
+  constructor(readonly release: string, readonly sequence: number) {
+    super(`row ${sequence} of ${release} already holds a different entry; the ledger never replaces a row`);
   }
 }
 

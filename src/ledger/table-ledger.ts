@@ -1,11 +1,11 @@
 /**
  * The ledger in Azure Table Storage (Azurite locally). PartitionKey = release, RowKey = zero-padded
- * sequence, so a partition query returns the release's entries in order and a replayed write upserts
- * the same row.
+ * sequence, so a partition query returns the release's entries in order. Rows are inserted, never
+ * replaced: a replayed write finds its row already there.
  */
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
-import { redact, type Ledger, type LedgerEntry, type LedgerKind } from './ledger';
+import { LedgerConflict, redact, type Ledger, type LedgerEntry, type LedgerKind } from './ledger';
 
 const MAX_PAYLOAD_CHARS = 30_000; // a table property holds at most 64 KiB (32 K UTF-16 characters)
 
@@ -31,24 +31,41 @@ export class TableLedger implements Ledger {
   async append(entries: LedgerEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.ensureTable();
-    // Transactions need one partition and at most 100 operations.
+    // Transactions need one partition and at most 100 operations; `create` fails the whole batch when a row
+    // exists (an activity that ran twice), and then each row is inserted alone and compared where it exists.
     const byRelease = new Map<string, LedgerEntry[]>();
     for (const e of entries) byRelease.set(e.release, [...(byRelease.get(e.release) ?? []), e]);
     for (const [release, rows] of byRelease) {
       for (let i = 0; i < rows.length; i += 100) {
-        await this.table.submitTransaction(
-          rows.slice(i, i + 100).map((e) => ['upsert', {
-            partitionKey: partitionKey(release),
-            rowKey: String(e.sequence).padStart(10, '0'),
-            release: e.release,
-            sequence: e.sequence,
-            at: e.at,
-            kind: e.kind,
-            cause: e.cause.slice(0, 4000),
-            payload: JSON.stringify(redact(e.payload)).slice(0, MAX_PAYLOAD_CHARS),
-          }, 'Replace']),
-        );
+        const batch = rows.slice(i, i + 100).map(toEntity);
+        try {
+          await this.table.submitTransaction(batch.map((e) => ['create', e]));
+        } catch (err) {
+          if (!isConflict(err)) throw err;
+          for (const e of batch) await this.insertOnce(release, e);
+        }
       }
+    }
+  }
+
+  async nextSequence(release: string): Promise<number> {
+    await this.ensureTable();
+    let next = 0;
+    const filter = `PartitionKey eq '${partitionKey(release).replace(/'/g, "''")}'`;
+    for await (const row of this.table.listEntities<{ sequence?: number }>({ queryOptions: { filter, select: ['sequence'] } })) {
+      next = Math.max(next, Number(row.sequence ?? -1) + 1);
+    }
+    return next;
+  }
+
+  private async insertOnce(release: string, e: Entity): Promise<void> {
+    try {
+      await this.table.createEntity(e);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const existing = await this.table.getEntity<Record<string, unknown>>(e.partitionKey, e.rowKey);
+      const same = (Object.keys(e) as (keyof Entity)[]).every((k) => existing[k] === e[k]);
+      if (!same) throw new LedgerConflict(release, e.sequence);
     }
   }
 
@@ -76,6 +93,34 @@ export class TableLedger implements Ledger {
     });
     return this.ready;
   }
+}
+
+type Entity = {
+  partitionKey: string;
+  rowKey: string;
+  release: string;
+  sequence: number;
+  at: string;
+  kind: LedgerKind;
+  cause: string;
+  payload: string;
+};
+
+function toEntity(e: LedgerEntry): Entity {
+  return {
+    partitionKey: partitionKey(e.release),
+    rowKey: String(e.sequence).padStart(10, '0'),
+    release: e.release,
+    sequence: e.sequence,
+    at: e.at,
+    kind: e.kind,
+    cause: e.cause.slice(0, 4000),
+    payload: JSON.stringify(redact(e.payload)).slice(0, MAX_PAYLOAD_CHARS),
+  };
+}
+
+function isConflict(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 409;
 }
 
 /** Table keys may not contain / \ # ? or control characters. */

@@ -14,7 +14,12 @@ function client() {
   const fake = {
     getStatusAll: async () => (calls.push(['getStatusAll']), [status('a', df.OrchestrationRuntimeStatus.Completed), status('b', df.OrchestrationRuntimeStatus.Running)]),
     getStatusBy: async (filter: unknown) => (calls.push(['getStatusBy', filter]), [status('b', df.OrchestrationRuntimeStatus.Running)]),
-    getStatus: async (id: string) => (calls.push(['getStatus', id]), id === 'b' ? status('b', df.OrchestrationRuntimeStatus.Running) : undefined),
+    getStatus: async (id: string) => {
+      calls.push(['getStatus', id]);
+      if (id === 'b') return status('b', df.OrchestrationRuntimeStatus.Running);
+      if (id === 'blink') throw new Error('DurableClient error: the Durable Functions extension replied with HTTP 500');
+      throw new Error(`DurableClient error: Durable Functions extension replied with HTTP 404 response. This usually means we could not find any data associated with the instanceId provided: ${id}.`);
+    },
     startNew: async (name: string, options: unknown) => (calls.push(['startNew', name, options]), 'x'),
     raiseEvent: async (id: string, name: string, data: unknown) => {
       calls.push(['raiseEvent', id, name, data]);
@@ -39,5 +44,13 @@ describe('durable runtime', () => {
     expect(calls.at(-1)).toEqual(['startNew', 'releaseOrchestrator', { instanceId: 'c', input: { versionId: 'v' } }]);
     expect(await runtime.signal('b', { kind: 'wake-up' })).toBe(true);
     expect(await runtime.signal('zzz', { kind: 'wake-up' })).toBe(false);
+  });
+
+  it('takes only a 404 for "no such release": a failing status read is retried and then surfaces, and nothing is started over it', async () => {
+    const { calls, runtime } = client();
+    expect(await runtime.get('c')).toBeUndefined();
+    await expect(runtime.start('blink', {})).rejects.toThrow(/HTTP 500/);
+    expect(calls.filter((c) => c[0] === 'getStatus' && c[1] === 'blink')).toHaveLength(3);
+    expect(calls.some((c) => c[0] === 'startNew')).toBe(false);
   });
 });

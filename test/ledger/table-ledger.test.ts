@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => azurite?.stop());
 
 describe('table ledger', () => {
-  it('appends in order, upserts replayed rows, keeps releases apart and never stores secrets', async () => {
+  it('appends in order, writes a replayed row once, keeps releases apart and never stores secrets', async () => {
     const ledger = TableLedger.fromConnectionString(azurite.connectionString, 'ledgertest');
     const release = 'payments-api/1.7.0';
     const row = (sequence: number, cause: string, payload: unknown = {}) => ({ release, sequence, at: `2026-11-02T09:00:0${sequence}Z`, kind: 'decision' as const, cause, payload });
@@ -21,5 +21,20 @@ describe('table ledger', () => {
     expect(rows.map((r) => [r.sequence, r.cause])).toEqual([[1, 'first'], [2, 'second'], [3, 'notify']]);
     expect(rows[2]!.payload).toEqual({ url: '[redacted]', secretName: 'teams-oncall' });
     expect((await ledger.list('payments-api/1.7.1')).length).toBe(1);
+  });
+
+  it('is append-only: rows written before are byte-identical after a re-append, a different row under a used key is refused, and numbering continues', async () => {
+    const ledger = TableLedger.fromConnectionString(azurite.connectionString, 'ledgerappendonly');
+    const release = 'payments-api-1.7.0-3f9a21c4';
+    const row = (sequence: number, cause: string) => ({ release, sequence, at: '2026-11-02T09:00:00Z', kind: 'observation' as const, cause, payload: { n: sequence } });
+    expect(await ledger.nextSequence(release)).toBe(0);
+    await ledger.append([row(0, 'first'), row(1, 'second')]);
+    const before = JSON.stringify(await ledger.list(release));
+    await ledger.append([row(1, 'second'), row(2, 'third')]); // an activity run twice (at least once) re-sends row 1
+    await expect(ledger.append([row(0, 'rewritten by a re-started release')])).rejects.toThrow(/row 0 of payments-api-1.7.0-3f9a21c4 already holds a different entry/);
+    const after = await ledger.list(release);
+    expect(JSON.stringify(after.slice(0, 2))).toBe(before);
+    expect(after.map((r) => r.cause)).toEqual(['first', 'second', 'third']);
+    expect(await ledger.nextSequence(release)).toBe(3);
   });
 });

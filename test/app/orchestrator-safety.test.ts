@@ -1,0 +1,137 @@
+/**
+ * Safety before bookkeeping, under the real durable-functions library and the local durable host:
+ * a ledger outage never fails a release or delays its demotion, and a throttled demote is retried after
+ * ARM's Retry-After while "demoted" waits until ARM accepted the write.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
+import { describe, expect, it } from 'vitest';
+import { executeCommand, observeRelease, recordLedger, type ExecuteInput, type ObserveInput } from '../../src/app/activities';
+import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator, SIGNAL, type OrchestratorInput } from '../../src/app/release-orchestrator';
+import type { ReleaseSummary } from '../../src/app/release-summary';
+import { Throttled } from '../../src/azure/errors';
+import { SteppedClock } from '../../src/local/clock';
+import { DurableHost } from '../../src/local/durable-host';
+import type { LedgerEntry } from '../../src/ledger/ledger';
+import { loadPlan, versionId } from '../core/factories';
+import { fakeWorld } from './fake-world';
+
+const plan = loadPlan('payments.yaml');
+const BREACH = 'MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade';
+
+function setup() {
+  const w = fakeWorld(plan);
+  let now = Date.parse('2026-11-02T09:00:00Z');
+  const clock = new SteppedClock(() => new Date(now));
+  const host = new DurableHost({ stateDir: mkdtempSync(join(tmpdir(), 'rm-safety-')), clock });
+  host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
+  host.registerActivity(ACTIVITY.observe, (i) => observeRelease(i as ObserveInput, w.ports));
+  host.registerActivity(ACTIVITY.execute, (i) => executeCommand(i as ExecuteInput, w.ports));
+  host.registerActivity(ACTIVITY.record, (i) => recordLedger(i as LedgerEntry[], w.ports));
+  const input: OrchestratorInput = { release: 'rel', versionId: versionId('1.7.0'), plan, idlePollMs: 600_000, retryMs: 60_000 };
+  const advance = async (ms: number) => {
+    now += ms;
+    clock.fireDue();
+    await host.whenIdle();
+  };
+  const at = (offsetMs = 0) => new Date(now + offsetMs).toISOString();
+  const status = () => host.get('rel')!.customStatus as ReleaseSummary;
+  return { w, host, input, advance, at, status, now: () => now };
+}
+
+describe('safety before bookkeeping', () => {
+  it('a ledger outage right after the canary opens: demoted in the same round, the release does not fail, every row written once storage is back', async () => {
+    const { w, host, input, advance, at, status } = setup();
+    w.publish(versionId('1.7.0'));
+    w.replicate(versionId('1.7.0'), 'eastus');
+    host.start(ORCHESTRATOR, 'rel', input);
+    await host.whenIdle();
+    expect(status().phase).toBe('upgrading');
+    const append = w.ledger.append.bind(w.ledger);
+    let down = true;
+    w.ledger.append = async (rows) => {
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:10002');
+      return append(rows);
+    };
+    await advance(10 * 60_000);
+    w.upgrade('eastus', 'Faulted', at(-60_000), BREACH);
+    host.raiseEvent('rel', SIGNAL, { kind: 'wake-up' });
+    await host.whenIdle();
+    expect(host.get('rel')!.status).toBe('Running');
+    expect(status().phase).toBe('demoted');
+    expect(w.calls).toContain('demote');
+    const before = (await w.ledger.list('rel')).length;
+    await advance(60_000); // still down: retried, still running
+    expect(host.get('rel')!.status).toBe('Running');
+    down = false;
+    await advance(60_000);
+    expect(host.get('rel')!.status).toBe('Completed');
+    const rows = await w.ledger.list('rel');
+    expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i));
+    expect(rows.length).toBeGreaterThan(before);
+    expect(rows.some((r) => r.kind === 'command' && r.payload && (r.payload as { kind: string }).kind === 'demote-version')).toBe(true);
+    expect(rows.some((r) => /the ledger was unavailable from/.test(r.cause))).toBe(true);
+    host.close();
+  });
+
+  it('a demote throttled with Retry-After 120 s: retried after ≥ 120 s, and "demoted" only once ARM accepted it', async () => {
+    const { w, host, input, advance, at, status, now } = setup();
+    w.publish(versionId('1.7.0'));
+    w.replicate(versionId('1.7.0'), 'eastus');
+    host.start(ORCHESTRATOR, 'rel', input);
+    await host.whenIdle();
+    const attempts: number[] = [];
+    const acceptAfter = now() + 15 * 60_000;
+    const demote = w.ports.demote;
+    w.ports.demote = async (id) => {
+      attempts.push(now());
+      if (now() < acceptAfter) throw new Throttled('ARM throttled the write (429)', 120_000);
+      return demote(id);
+    };
+    await advance(10 * 60_000);
+    w.upgrade('eastus', 'Faulted', at(-60_000), BREACH);
+    host.raiseEvent('rel', SIGNAL, { kind: 'wake-up' });
+    await host.whenIdle();
+    expect(status().phase).toBe('demoted');
+    expect(w.notices.filter((n) => n.notice === 'demoted')).toEqual([]);
+    for (let i = 0; i < 12; i++) await advance(30_000);
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    expect(gaps.length).toBeGreaterThan(0);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(120_000);
+    const accepted = attempts.at(-1)!;
+    expect(accepted).toBeGreaterThanOrEqual(acceptAfter);
+    const demotedNotices = w.notices.filter((n) => n.notice === 'demoted');
+    expect(demotedNotices.length).toBeGreaterThan(0);
+    const rows = await w.ledger.list('rel');
+    const firstNotice = rows.find((r) => r.kind === 'notice' && (r.payload as { notice?: string; delivered?: boolean }).notice === 'demoted' && (r.payload as { delivered?: boolean }).delivered);
+    expect(Date.parse(firstNotice!.at)).toBeGreaterThanOrEqual(accepted);
+    expect(rows.some((r) => r.kind === 'notice' && /demoted held until ARM accepts demote-version .*retrying after 120 s/.test(r.cause))).toBe(true);
+    host.close();
+  });
+
+  it('a release started again (after it failed) continues its ledger numbering: no earlier row is rewritten', async () => {
+    const first = setup();
+    first.w.publish(versionId('1.7.0'));
+    first.host.start(ORCHESTRATOR, 'rel', first.input);
+    await first.host.whenIdle();
+    first.host.close();
+    const before = await first.w.ledger.list('rel');
+    expect(before.length).toBeGreaterThan(0);
+    // A new instance of the same release (what the router does for a Failed one), on the same ledger.
+    const host = new DurableHost({ stateDir: mkdtempSync(join(tmpdir(), 'rm-safety-')), clock: new SteppedClock(() => new Date('2026-11-02T10:00:00Z')) });
+    host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
+    host.registerActivity(ACTIVITY.observe, (i) => observeRelease(i as ObserveInput, first.w.ports));
+    host.registerActivity(ACTIVITY.execute, (i) => executeCommand(i as ExecuteInput, first.w.ports));
+    host.registerActivity(ACTIVITY.record, (i) => recordLedger(i as LedgerEntry[], first.w.ports));
+    host.start(ORCHESTRATOR, 'rel', first.input);
+    await host.whenIdle();
+    expect(host.get('rel')!.status).toBe('Running');
+    const after = await first.w.ledger.list('rel');
+    expect(JSON.stringify(after.slice(0, before.length))).toBe(JSON.stringify(before));
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(after.map((r) => r.sequence)).toEqual(after.map((_, i) => i));
+    host.close();
+  });
+});
