@@ -265,6 +265,15 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     if (winner === timer) signals.push({ kind: 'wake-up' });
     else timer.cancel();
   }
+  // Signals the library holds for want of an open waiter (a burst: one is taken per round) would be discarded
+  // with this generation. Take them now, one fresh waiter each, until a timer due at once wins.
+  for (;;) {
+    const timer = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime()));
+    const winner = yield context.df.Task.any([inbox.waiter(), timer]);
+    signals.push(...inbox.take());
+    if (winner === timer) break;
+    timer.cancel();
+  }
   context.df.continueAsNew({ ...input, carry: { state, sequence, numbered, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
   return undefined;
 }

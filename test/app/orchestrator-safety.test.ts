@@ -33,8 +33,9 @@ function setup() {
   const input: OrchestratorInput = { release: 'rel', versionId: versionId('1.7.0'), plan, idlePollMs: 600_000, retryMs: 60_000 };
   const advance = async (ms: number) => {
     now += ms;
-    clock.fireDue();
-    await host.whenIdle();
+    // As a real clock does: a timer armed for a time already past fires at once.
+    do await host.whenIdle();
+    while (clock.fireDue() > 0);
   };
   const at = (offsetMs = 0) => new Date(now + offsetMs).toISOString();
   const status = () => host.get('rel')!.customStatus as ReleaseSummary;
