@@ -22,6 +22,9 @@ param fleetSubscriptionIds string = ''
 @description('Optional, comma separated: resource group ids of the fleet. When set, Ringmaster\'s role is assigned on these resource groups instead of the fleet subscriptions.')
 param fleetResourceGroupIds string = ''
 
+@description('Resource id of the deployment subscription\'s existing Event Grid system topic (topic type Microsoft.Resources.Subscriptions), if it has one: Event Grid allows one system topic per source, so Ringmaster subscribes to that one. Empty: Ringmaster creates the topic in its resource group. Find it with: az eventgrid system-topic list --query "[?topicType==\'Microsoft.Resources.Subscriptions\'].id" -o tsv')
+param existingSystemTopicId string = ''
+
 @description('Create the Azure Image Builder identity and assign its least-privilege role on the gallery and staging resource groups.')
 param createImageBuilderIdentity bool = true
 
@@ -81,7 +84,12 @@ var imageBuilderIdentityName = 'id-aib-ringmaster-${token}'
 var imageBuilderIdentityId = resourceId(split(galleryRgs[0], '/')[2], split(galleryRgs[0], '/')[4], 'Microsoft.ManagedIdentity/userAssignedIdentities', imageBuilderIdentityName)
 var hostStorageName = 'st${token}'
 var functionAppName = 'func-ringmaster-${token}'
-var systemTopicName = 'evgt-ringmaster-fleet-${token}'
+var createSystemTopic = empty(existingSystemTopicId)
+var systemTopicName = createSystemTopic ? 'evgt-ringmaster-fleet-${token}' : last(split(existingSystemTopicId, '/'))
+var systemTopicSubscriptionId = createSystemTopic ? subscription().subscriptionId : split(existingSystemTopicId, '/')[2]
+var systemTopicResourceGroup = createSystemTopic ? resourceGroupName : split(existingSystemTopicId, '/')[4]
+// Each fleet subscription other than this one gets its alert in a resource group of this name.
+var alertResourceGroupName = 'rg-ringmaster-alerts-${environmentName}'
 var customTopicName = 'evgt-ringmaster-${token}'
 // Role definition names (GUIDs) and ids: custom-roles.bicep creates them under these names.
 var ringmasterRoleGuid = guid(subscription().id, 'ringmaster-release-operator', environmentName)
@@ -159,6 +167,7 @@ module eventing 'modules/eventing.bicep' = {
     location: location
     tags: tags
     systemTopicName: systemTopicName
+    createSystemTopic: createSystemTopic
     customTopicName: customTopicName
     appPrincipalId: appIdentity.outputs.principalId
     appIdentityId: appIdentityId
@@ -272,9 +281,13 @@ module wiring 'modules/wiring.bicep' = if (wireEvents) {
   params: {
     functionAppName: functionAppName
     systemTopicName: systemTopicName
+    systemTopicSubscriptionId: systemTopicSubscriptionId
+    systemTopicResourceGroup: systemTopicResourceGroup
     customTopicName: customTopicName
     tags: tags
+    location: location
     alertSubscriptionIds: fleetSubs
+    alertResourceGroupName: alertResourceGroupName
     alertRuleName: alertRuleName
   }
   dependsOn: [app, eventing]
@@ -285,7 +298,9 @@ output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = rg.name
 output RINGMASTER_FUNCTION_APP string = app.outputs.functionAppName
 output RINGMASTER_URL string = 'https://${app.outputs.defaultHostName}'
-output RINGMASTER_SYSTEM_TOPIC string = eventing.outputs.systemTopicName
+output RINGMASTER_SYSTEM_TOPIC string = systemTopicName
+output RINGMASTER_SYSTEM_TOPIC_SUBSCRIPTION_ID string = systemTopicSubscriptionId
+output RINGMASTER_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopicResourceGroup
 output RINGMASTER_CUSTOM_TOPIC string = eventing.outputs.customTopicName
 output RINGMASTER_CUSTOM_TOPIC_ENDPOINT string = eventing.outputs.customTopicEndpoint
 output RINGMASTER_KEY_VAULT string = vault.outputs.keyVaultName
@@ -294,3 +309,4 @@ output RINGMASTER_ROLE_ID string = roles.outputs.ringmasterRoleId
 output RINGMASTER_IMAGE_BUILDER_IDENTITY_ID string = imageBuilder.?outputs.id ?? ''
 output RINGMASTER_ALERT_SUBSCRIPTION_IDS string = join(fleetSubs, ',')
 output RINGMASTER_ALERT_RULE string = alertRuleName
+output RINGMASTER_ALERT_RESOURCE_GROUP string = alertResourceGroupName

@@ -1,5 +1,5 @@
 // The two custom roles: Ringmaster's own (exactly the actions the adapters call, kept in src/azure/arm-actions.ts and
-// compared with this file by test/infra/role.test.ts) and the Image Builder identity's (publish versions, nothing more).
+// compared with the compiled role by test/infra/role.test.ts) and the Image Builder identity's (publish versions, nothing more).
 targetScope = 'subscription'
 
 @description('Scopes the Ringmaster role may be assigned at: gallery resource groups, fleet subscriptions or resource groups, the app resource group (custom topic).')
@@ -17,16 +17,18 @@ param ringmasterRoleGuid string
 @description('Name (a GUID) of the Image Builder role definition.')
 param imageBuilderRoleGuid string
 
-// Role definition names are GUIDs; roleName must be unique in the tenant.
+// Role definition names are GUIDs; roleName must be unique in the tenant, so it carries a hash of the subscription as
+// well as the environment (two subscriptions of one tenant may both use the environment name prod).
+var subscriptionTag = uniqueString(subscription().id)
 resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: ringmasterRoleGuid
   properties: {
-    roleName: 'Ringmaster release operator (${environmentName})'
-    description: 'Reads and demotes gallery image versions, reads scale sets and their rolling upgrades, cancels or starts OS upgrades, runs Image Builder templates, reads metrics and publishes to the Ringmaster topic. Generated from src/azure/arm-actions.ts.'
+    roleName: 'Ringmaster release operator (${environmentName}, ${subscriptionTag})'
+    description: 'Reads and demotes gallery image versions, reads scale sets and their rolling upgrades, cancels or starts OS upgrades, runs Image Builder templates, reads metrics and publishes to the Ringmaster topic. Generated from src/azure/arm-actions.ts. Environment ${environmentName} of subscription ${subscription().subscriptionId}.'
     type: 'CustomRole'
     permissions: [
       {
-        // BEGIN ringmaster-role-actions (test/infra/role.test.ts compares this list with requiredRoleActions())
+        // test/infra/role.test.ts compares this list, as compiled, with requiredRoleActions() of src/azure/arm-actions.ts.
         actions: [
           'Microsoft.Compute/galleries/images/versions/read'
           'Microsoft.Compute/galleries/images/versions/write'
@@ -45,7 +47,6 @@ resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.EventGrid/events/send/action'
         ]
         notDataActions: []
-        // END ringmaster-role-actions
       }
     ]
     assignableScopes: ringmasterAssignableScopes
@@ -57,12 +58,11 @@ resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
 resource imageBuilderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: imageBuilderRoleGuid
   properties: {
-    roleName: 'Ringmaster image builder (${environmentName})'
-    description: 'Least privilege for the Azure Image Builder identity: publish gallery image versions, manage the intermediate image and the build disk. Assigned on the gallery and staging resource groups only.'
+    roleName: 'Ringmaster image builder (${environmentName}, ${subscriptionTag})'
+    description: 'Least privilege for the Azure Image Builder identity: publish gallery image versions, manage the intermediate image and the build disk. Assigned on the gallery and staging resource groups only. Environment ${environmentName} of subscription ${subscription().subscriptionId}.'
     type: 'CustomRole'
     permissions: [
       {
-        // BEGIN image-builder-role-actions
         actions: [
           'Microsoft.Compute/galleries/read'
           'Microsoft.Compute/galleries/images/read'
@@ -74,7 +74,6 @@ resource imageBuilderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' =
           'Microsoft.Compute/disks/read'
           'Microsoft.Compute/disks/write'
         ]
-        // END image-builder-role-actions
         notActions: []
       }
     ]

@@ -1,17 +1,21 @@
-// Event Grid topics: the fleet subscription's system topic (ARM resource events: gallery version writes, scale set
-// writes and actions) and Ringmaster's own custom topic (CloudEvents 1.0 input; the watcher and build pipelines publish
+// Event Grid topics: the deployment subscription's system topic (ARM resource events: gallery version writes, scale set
+// writes and actions), created here only when the subscription has none (Event Grid allows one system topic per source;
+// main.bicep's existingSystemTopicId names the existing one), and Ringmaster's own custom topic (CloudEvents 1.0 input; the watcher and build pipelines publish
 // to it with Entra ID, so local auth is off). The event subscriptions are in wiring.bicep: they point at functions that
 // only exist after the code is deployed.
 param location string
 param tags object
 param systemTopicName string
+
+@description('Create the system topic (false: the subscription already has one, named by existingSystemTopicId in main.bicep).')
+param createSystemTopic bool
 param customTopicName string
 param appPrincipalId string
 @description('Resource id of the app identity (names the role assignment).')
 param appIdentityId string
 param ringmasterRoleId string
 
-resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = if (createSystemTopic) {
   name: systemTopicName
   location: 'global'
   tags: tags
@@ -44,7 +48,6 @@ resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-output systemTopicName string = systemTopic.name
 output customTopicName string = customTopic.name
 output customTopicEndpoint string = customTopic.properties.endpoint
 output customTopicId string = customTopic.id

@@ -5,12 +5,23 @@
 // Delivery schemas match EVENT_SCHEMAS in src/functions/events.ts (test/infra/events.test.ts checks them):
 //   onResourceEvent ← system topic, EventGridSchema;  onReleaseEvent ← custom topic, CloudEventSchemaV1_0.
 param functionAppName string
+@description('Name of the subscription\'s Event Grid system topic (Ringmaster\'s, or the existing one).')
 param systemTopicName string
+
+@description('Subscription and resource group of that system topic.')
+param systemTopicSubscriptionId string = subscription().subscriptionId
+param systemTopicResourceGroup string
 param customTopicName string
 param tags object
 
-@description('Subscriptions whose activity log the alert watches (the fleet subscriptions).')
+@description('Subscriptions whose activity log is watched (the fleet subscriptions): one alert in each.')
 param alertSubscriptionIds array
+
+@description('Resource group created for the alert in each fleet subscription other than this one.')
+param alertResourceGroupName string
+
+@description('Region of those resource groups.')
+param location string = resourceGroup().location
 
 @description('Name of the activity-log alert rule; list it in a plan\'s health.alerts to make it a gate.')
 param alertRuleName string
@@ -19,50 +30,19 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
   name: functionAppName
 }
 
-resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
-  name: systemTopicName
-}
-
 resource customTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
   name: customTopicName
 }
 
-resource resourceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
-  parent: systemTopic
+// The system topic may live in another resource group (an existing one: one system topic per source).
+module resourceEvents 'system-topic-events.bicep' = {
   name: 'ringmaster-resource-events'
-  properties: {
-    destination: {
-      endpointType: 'AzureFunction'
-      properties: {
-        resourceId: '${functionApp.id}/functions/onResourceEvent'
-        maxEventsPerBatch: 1
-        preferredBatchSizeInKilobytes: 64
-      }
-    }
-    eventDeliverySchema: 'EventGridSchema'
-    filter: {
-      includedEventTypes: [
-        'Microsoft.Resources.ResourceWriteSuccess'
-        'Microsoft.Resources.ResourceActionSuccess'
-        'Microsoft.Resources.ResourceActionFailure'
-      ]
-      advancedFilters: [
-        {
-          operatorType: 'StringIn'
-          key: 'data.operationName'
-          values: [
-            'Microsoft.Compute/galleries/images/versions/write'
-            'Microsoft.Compute/virtualMachineScaleSets/write'
-            'Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'
-            'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'
-          ]
-        }
-      ]
-    }
-    retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
-    }
+  scope: resourceGroup(systemTopicSubscriptionId, systemTopicResourceGroup)
+  params: {
+    systemTopicName: systemTopicName
+    functionAppName: functionAppName
+    functionAppSubscriptionId: subscription().subscriptionId
+    functionAppResourceGroup: resourceGroup().name
   }
 }
 
@@ -115,35 +95,21 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-// A user-started OS rolling upgrade that failed, anywhere in the fleet subscriptions. Activity-log alerts are
-// stateless: they fire and never resolve.
-resource upgradeFailedAlert 'Microsoft.Insights/activityLogAlerts@2026-01-01' = {
-  name: alertRuleName
-  location: 'Global'
-  tags: tags
-  properties: {
-    enabled: true
-    description: 'A VM scale set OS rolling upgrade failed. Ringmaster treats it as a gate when a plan lists this rule in health.alerts.'
-    scopes: [for id in alertSubscriptionIds: '/subscriptions/${id}']
-    condition: {
-      allOf: [
-        { field: 'category', equals: 'Administrative' }
-        { field: 'operationName', equals: 'Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action' }
-        { field: 'status', equals: 'Failed' }
-      ]
-    }
-    actions: {
-      actionGroups: [
-        {
-          actionGroupId: actionGroup.id
-          webhookProperties: {
-            source: 'ringmaster'
-          }
-        }
-      ]
+// One activity-log alert per fleet subscription (an alert covers one subscription), each deployed at its subscription.
+module upgradeFailedAlerts 'alert-subscription.bicep' = [
+  for id in alertSubscriptionIds: {
+    name: 'ringmaster-alert-${uniqueString(id, alertRuleName)}'
+    scope: subscription(id)
+    params: {
+      resourceGroupName: id == subscription().subscriptionId ? resourceGroup().name : alertResourceGroupName
+      createResourceGroup: id != subscription().subscriptionId
+      location: location
+      tags: tags
+      alertRuleName: alertRuleName
+      actionGroupId: actionGroup.id
     }
   }
-}
+]
 
-output resourceEventsSchema string = resourceEvents.properties.eventDeliverySchema
+output resourceEventsSchema string = resourceEvents.outputs.eventDeliverySchema
 output releaseEventsSchema string = releaseEvents.properties.eventDeliverySchema

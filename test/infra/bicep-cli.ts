@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
-import { describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { infra, root } from './bicep-text';
 
 export const PACKAGE = 'Azure.Bicep.CommandLine.linux-x64';
@@ -211,4 +211,21 @@ export function compileToArm(cli: BicepCli, file = 'infra/main.bicep'): ArmTempl
   writeFileSync(partial, r.stdout);
   renameSync(partial, cachedFile);
   return JSON.parse(r.stdout) as ArmTemplate;
+}
+
+/**
+ * `describe` over the compiled ARM JSON of infra/main.bicep (or another file): compiled once before the tests, read
+ * through `arm()`. Skips or fails like describeWithBicep when there is no compiler.
+ */
+export function describeWithArm(name: string, body: (arm: () => ArmTemplate) => void, file = 'infra/main.bicep'): void {
+  describeWithBicep(name, (cli) => {
+    let template: ArmTemplate | undefined;
+    beforeAll(() => {
+      template = compileToArm(cli, file);
+    }, 120_000);
+    body(() => {
+      if (!template) throw new Error(`${file} was not compiled`);
+      return template;
+    });
+  });
 }

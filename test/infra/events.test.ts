@@ -1,42 +1,44 @@
-/** Event Grid and alert wiring in infra/ matches what the registrations expect. */
-import { describe, expect, it } from 'vitest';
+/**
+ * Event Grid and alert wiring, read from the compiled ARM JSON of infra/main.bicep: it matches what the registrations
+ * expect, uses the subscription's one system topic (existing or created), and puts one alert in each fleet subscription.
+ */
+import { expect, it } from 'vitest';
 import { RINGMASTER_EVENT_SCHEMAS } from '../../src/azure/event-schemas';
 import { ARM_ACTIONS } from '../../src/azure/arm-actions';
 import { EVENT_SCHEMAS } from '../../src/functions/events';
-import { arrayProperty, bicep, resourceBody } from './bicep-text';
+import { callsOf, parseExpression, print } from './arm-expression';
+import { type ArmResource, type ArmTemplate, describeWithArm, moduleNamed, moduleTemplate, ofType, resourcesOf } from './bicep-cli';
 
-const wiring = bicep('modules/wiring.bicep');
-const eventing = bicep('modules/eventing.bicep');
+type EventSubscription = ArmResource & {
+  properties: {
+    destination: { endpointType: string; properties: { resourceId: string } };
+    eventDeliverySchema: string;
+    filter: { includedEventTypes: string[]; advancedFilters?: { operatorType: string; key: string; values: string[] }[] };
+  };
+};
 
-/** `functionName → eventDeliverySchema` of every event subscription with an AzureFunction destination. */
-function deliverySchemas(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const symbolic of ['resourceEvents', 'releaseEvents']) {
-    const body = resourceBody(wiring, symbolic);
-    const fn = /\/functions\/([A-Za-z]+)'/.exec(body)?.[1];
-    const schema = /eventDeliverySchema: '([^']+)'/.exec(body)?.[1];
-    if (fn && schema) out[fn] = schema;
-  }
-  return out;
-}
+const functionOf = (s: EventSubscription) => /\/functions\/([A-Za-z]+)'/.exec(s.properties.destination.properties.resourceId)?.[1];
 
-describe('Event Grid subscriptions', () => {
-  it('deliver the schema each trigger expects (EVENT_SCHEMAS in src/functions/events.ts)', () => {
-    expect(deliverySchemas()).toEqual(EVENT_SCHEMAS);
+describeWithArm('Event Grid subscriptions (compiled ARM JSON)', (arm) => {
+  const wiring = () => moduleTemplate(arm(), 'wiring');
+  const systemTopicSubscription = () => ofType(wiring(), 'Microsoft.EventGrid/systemTopics/eventSubscriptions')[0] as EventSubscription;
+  const customTopicSubscription = () => ofType(wiring(), 'Microsoft.EventGrid/topics/eventSubscriptions')[0] as EventSubscription;
+
+  it('two subscriptions, each to an AzureFunction destination, delivering the schema each trigger expects (EVENT_SCHEMAS)', () => {
+    const subs = [systemTopicSubscription(), customTopicSubscription()];
+    expect(subs.map((s) => s.properties.destination.endpointType)).toEqual(['AzureFunction', 'AzureFunction']);
+    expect(Object.fromEntries(subs.map((s) => [functionOf(s), s.properties.eventDeliverySchema]))).toEqual(EVENT_SCHEMAS);
   });
 
-  it('onResourceEvent: the fleet subscription system topic, filtered to gallery version writes and the scale set actions', () => {
-    expect(eventing).toMatch(/topicType: 'Microsoft\.Resources\.Subscriptions'/);
-    expect(eventing).toMatch(/source: subscription\(\)\.id/);
-    const body = resourceBody(wiring, 'resourceEvents');
-    expect(body).toContain('parent: systemTopic');
-    expect(body).toContain("endpointType: 'AzureFunction'");
-    expect(arrayProperty(body, 'includedEventTypes')).toEqual([
+  it('onResourceEvent: the system topic, filtered to gallery version writes and the scale set actions', () => {
+    const sub = systemTopicSubscription();
+    expect(functionOf(sub)).toBe('onResourceEvent');
+    expect(sub.properties.filter.includedEventTypes).toEqual([
       'Microsoft.Resources.ResourceWriteSuccess',
       'Microsoft.Resources.ResourceActionSuccess',
       'Microsoft.Resources.ResourceActionFailure',
     ]);
-    const ops = arrayProperty(body, 'values');
+    const ops = sub.properties.filter.advancedFilters?.find((f) => f.key === 'data.operationName')?.values ?? [];
     expect(ops).toContain('Microsoft.Compute/galleries/images/versions/write');
     // Every scale set action Ringmaster itself performs raises an event it wants to see.
     expect(ops).toContain(ARM_ACTIONS['fleet.startOSUpgrade'].actions[0]);
@@ -45,23 +47,85 @@ describe('Event Grid subscriptions', () => {
   });
 
   it('onReleaseEvent: the custom topic takes CloudEvents 1.0 with Entra auth only, filtered to Ringmaster\'s own types', () => {
-    const topic = resourceBody(eventing, 'customTopic');
-    expect(topic).toContain("inputSchema: 'CloudEventSchemaV1_0'");
-    expect(topic).toContain('disableLocalAuth: true');
-    const body = resourceBody(wiring, 'releaseEvents');
-    expect(body).toContain('parent: customTopic');
-    expect([...arrayProperty(body, 'includedEventTypes')].sort()).toEqual(Object.keys(RINGMASTER_EVENT_SCHEMAS).sort());
+    const [topic] = ofType(moduleTemplate(arm(), 'eventing'), 'Microsoft.EventGrid/topics');
+    expect(topic?.properties).toMatchObject({ inputSchema: 'CloudEventSchemaV1_0', disableLocalAuth: true });
+    const sub = customTopicSubscription();
+    expect(functionOf(sub)).toBe('onReleaseEvent');
+    expect([...sub.properties.filter.includedEventTypes].sort()).toEqual(Object.keys(RINGMASTER_EVENT_SCHEMAS).sort());
   });
 });
 
-describe('alerts', () => {
-  it('an activity-log alert → action group (common alert schema) → the onAlert route with the function key', () => {
-    const group = resourceBody(wiring, 'actionGroup');
-    expect(group).toContain('useCommonAlertSchema: true');
-    expect(group).toMatch(/\/api\/alerts\?code=\$\{listKeys\('\$\{functionApp\.id\}\/host\/default'/);
-    const alert = resourceBody(wiring, 'upgradeFailedAlert');
-    expect(wiring).toContain("resource upgradeFailedAlert 'Microsoft.Insights/activityLogAlerts@");
-    expect(alert).toContain('actionGroupId: actionGroup.id');
-    expect(alert).toContain("field: 'category', equals: 'Administrative'");
+describeWithArm('the system topic is a parameter: the existing one, or one created when there is none (compiled)', (arm) => {
+  it('main.bicep takes existingSystemTopicId, empty by default', () => {
+    expect(arm().parameters?.existingSystemTopicId).toMatchObject({ type: 'string', defaultValue: '' });
+    expect(arm().variables?.createSystemTopic).toBe("[empty(parameters('existingSystemTopicId'))]");
+  });
+
+  it('eventing creates the Microsoft.Resources.Subscriptions system topic only when createSystemTopic', () => {
+    const eventing = moduleNamed(arm(), 'eventing');
+    expect((eventing.properties?.parameters as Record<string, { value: unknown }>).createSystemTopic).toEqual({ value: "[variables('createSystemTopic')]" });
+    const topics = ofType(moduleTemplate(arm(), 'eventing'), 'Microsoft.EventGrid/systemTopics');
+    expect(topics).toHaveLength(1);
+    expect(topics[0]?.condition).toBe("[parameters('createSystemTopic')]");
+    expect(topics[0]?.properties).toMatchObject({ topicType: 'Microsoft.Resources.Subscriptions', source: '[subscription().id]' });
+  });
+
+  it('the event subscription is deployed to the topic\'s own subscription and resource group, taken from the id when given', () => {
+    const events = moduleNamed(moduleTemplate(arm(), 'wiring'), 'ringmaster-resource-events');
+    expect(events.subscriptionId).toBe("[parameters('systemTopicSubscriptionId')]");
+    expect(events.resourceGroup).toBe("[parameters('systemTopicResourceGroup')]");
+    const v = arm().variables ?? {};
+    expect(v.systemTopicResourceGroup).toBe("[if(variables('createSystemTopic'), parameters('resourceGroupName'), split(parameters('existingSystemTopicId'), '/')[4])]");
+    expect(v.systemTopicSubscriptionId).toBe("[if(variables('createSystemTopic'), subscription().subscriptionId, split(parameters('existingSystemTopicId'), '/')[2])]");
+    expect(String(v.systemTopicName)).toContain("last(split(parameters('existingSystemTopicId'), '/'))");
+  });
+});
+
+describeWithArm('alerts (compiled ARM JSON)', (arm) => {
+  const wiring = (): ArmTemplate => moduleTemplate(arm(), 'wiring');
+
+  it('an action group (common alert schema) → the onAlert route with the function key', () => {
+    const [group] = ofType(wiring(), 'Microsoft.Insights/actionGroups');
+    const receivers = (group?.properties as { webhookReceivers: { serviceUri: string; useCommonAlertSchema: boolean }[] }).webhookReceivers;
+    expect(receivers).toHaveLength(1);
+    expect(receivers[0]?.useCommonAlertSchema).toBe(true);
+    const uri = parseExpression(receivers[0]?.serviceUri ?? '');
+    expect(print(uri)).toContain("'https://{0}/api/alerts?code={1}'");
+    const keys = callsOf(uri, 'listKeys');
+    expect(keys).toHaveLength(1);
+    expect(print(keys[0]!)).toContain("'{0}/host/default'");
+  });
+
+  it('one activity-log alert per fleet subscription, each deployed at that subscription, each scoped to it alone', () => {
+    const perSubscription = resourcesOf(wiring()).filter((r) => r.type === 'Microsoft.Resources/deployments' && r.copy);
+    expect(perSubscription).toHaveLength(1);
+    const loop = perSubscription[0]!;
+    expect(loop.copy?.count).toBe("[length(parameters('alertSubscriptionIds'))]");
+    expect(loop.subscriptionId).toBe("[parameters('alertSubscriptionIds')[copyIndex()]]");
+    expect(loop.resourceGroup).toBeUndefined();
+    const alerts = ofType(wiring(), 'Microsoft.Insights/activityLogAlerts');
+    expect(alerts).toHaveLength(1);
+    const alert = alerts[0]!.properties as { scopes: string[]; condition: { allOf: { field: string; equals: string }[] }; actions: { actionGroups: { actionGroupId: string }[] } };
+    expect(alert.scopes).toEqual(['[subscription().id]']);
+    expect(alert.condition.allOf).toEqual([
+      { field: 'category', equals: 'Administrative' },
+      { field: 'operationName', equals: ARM_ACTIONS['fleet.startOSUpgrade'].actions[0] },
+      { field: 'status', equals: 'Failed' },
+    ]);
+    expect(alert.actions.actionGroups.map((g) => g.actionGroupId)).toEqual(["[parameters('actionGroupId')]"]);
+    // Nowhere is an alert given a list of subscriptions.
+    for (const a of ofType(arm(), 'Microsoft.Insights/activityLogAlerts')) expect((a.properties as { scopes: unknown }).scopes).toEqual(['[subscription().id]']);
+  });
+
+  it('in the deployment subscription the alert goes to Ringmaster\'s resource group; elsewhere to a group created for it', () => {
+    const loop = resourcesOf(wiring()).find((r) => r.copy)!;
+    const params = loop.properties?.parameters as Record<string, unknown>;
+    expect(params.resourceGroupName).toBe("[if(equals(parameters('alertSubscriptionIds')[copyIndex()], subscription().subscriptionId), createObject('value', resourceGroup().name), createObject('value', parameters('alertResourceGroupName')))]");
+    expect(params.createResourceGroup).toEqual({ value: "[not(equals(parameters('alertSubscriptionIds')[copyIndex()], subscription().subscriptionId))]" });
+    const [group] = ofType(wiring(), 'Microsoft.Resources/resourceGroups');
+    expect(group?.condition).toBe("[parameters('createResourceGroup')]");
+    // main passes every fleet subscription.
+    const wiringCall = moduleNamed(arm(), 'wiring').properties?.parameters as Record<string, { value: unknown }>;
+    expect(wiringCall.alertSubscriptionIds).toEqual({ value: "[variables('fleetSubs')]" });
   });
 });

@@ -1,60 +1,111 @@
-/** The custom roles in infra/ grant exactly what the code calls, and the build identity never gets broad rights. */
-import { describe, expect, it } from 'vitest';
+/**
+ * The custom roles, read from the compiled ARM JSON of infra/main.bicep: they grant exactly what the code calls, their
+ * names are unique per subscription in the tenant, they are assigned where the code needs them, and the build identity
+ * never gets broad rights.
+ */
+import { expect, it } from 'vitest';
 import { ARM_ACTIONS, requiredRoleActions } from '../../src/azure/arm-actions';
-import { allBicep, arrayProperty, bicep, marked, resourceBody } from './bicep-text';
+import { callsOf, parseExpression, print } from './arm-expression';
+import { type ArmResource, describeWithArm, moduleNamed, moduleTemplate, ofType, resourcesOf } from './bicep-cli';
 
-const roles = bicep('modules/custom-roles.bicep');
+type Permissions = { actions: string[]; notActions: string[]; dataActions?: string[]; notDataActions?: string[] };
+type RoleProperties = { roleName: string; description: string; type: string; permissions: Permissions[]; assignableScopes: string };
 
-describe('Ringmaster custom role', () => {
-  const block = marked(roles, 'ringmaster-role-actions');
+describeWithArm('custom roles (compiled ARM JSON)', (arm) => {
+  const roles = () => moduleTemplate(arm(), 'custom-roles');
+  const role = (guidParam: string): ArmResource & { properties: RoleProperties } => {
+    const found = ofType(roles(), 'Microsoft.Authorization/roleDefinitions').filter((r) => r.name === `[parameters('${guidParam}')]`);
+    expect(found, guidParam).toHaveLength(1);
+    return found[0] as ArmResource & { properties: RoleProperties };
+  };
+  const ringmaster = () => role('ringmasterRoleGuid');
+  const imageBuilder = () => role('imageBuilderRoleGuid');
 
-  it('grants exactly the actions of src/azure/arm-actions.ts, no more, no fewer', () => {
+  it('Ringmaster\'s role grants exactly the actions of src/azure/arm-actions.ts, no more, no fewer, no wildcard', () => {
     const { actions, dataActions } = requiredRoleActions();
-    expect([...arrayProperty(block, 'actions')].sort()).toEqual(actions);
-    expect([...arrayProperty(block, 'dataActions')].sort()).toEqual(dataActions);
-  });
-
-  it('has no wildcard and no notActions carve-outs', () => {
-    expect(block).not.toContain('*');
-    expect(arrayProperty(block, 'notActions')).toEqual([]);
-    expect(arrayProperty(block, 'notDataActions')).toEqual([]);
+    const [p, ...more] = ringmaster().properties.permissions;
+    expect(more).toEqual([]);
+    expect([...(p?.actions ?? [])].sort()).toEqual(actions);
+    expect([...(p?.dataActions ?? [])].sort()).toEqual(dataActions);
+    expect(p?.notActions).toEqual([]);
+    expect(p?.notDataActions).toEqual([]);
+    expect(JSON.stringify(p)).not.toContain('*');
   });
 
   it('covers every port operation (a new operation without its action fails here first)', () => {
-    const granted = new Set([...arrayProperty(block, 'actions'), ...arrayProperty(block, 'dataActions')]);
-    for (const [op, p] of Object.entries(ARM_ACTIONS)) {
-      for (const a of [...p.actions, ...('dataActions' in p ? p.dataActions : [])]) expect(granted.has(a), `${op}: ${a}`).toBe(true);
+    const p = ringmaster().properties.permissions[0]!;
+    const granted = new Set([...p.actions, ...(p.dataActions ?? [])]);
+    for (const [op, port] of Object.entries(ARM_ACTIONS)) {
+      for (const a of [...port.actions, ...('dataActions' in port ? port.dataActions : [])]) expect(granted.has(a), `${op}: ${a}`).toBe(true);
     }
   });
 
-  it('is assigned on the gallery resource groups, the fleet and the custom topic, never at a management group', () => {
-    const main = bicep('main.bicep');
-    expect(main).toMatch(/module galleryAssignments[\s\S]*?roleDefinitionId: ringmasterRoleId/);
-    expect(main).toMatch(/module fleetSubscriptionAssignments[\s\S]*?scope: subscription\(id\)[\s\S]*?ringmasterRoleId/);
-    expect(main).toMatch(/module fleetGroupAssignments[\s\S]*?ringmasterRoleId/);
-    expect(bicep('modules/eventing.bicep')).toMatch(/scope: customTopic[\s\S]*?roleDefinitionId: ringmasterRoleId/);
-    expect(allBicep()).not.toMatch(/managementGroup\(/);
+  it('role names are unique per subscription in the tenant: environment and a hash of the subscription', () => {
+    expect(roles().variables?.subscriptionTag).toBe('[uniqueString(subscription().id)]');
+    for (const r of [ringmaster(), imageBuilder()]) {
+      const name = parseExpression(r.properties.roleName);
+      expect(print(name)).toContain("parameters('environmentName')");
+      expect(print(name)).toContain("variables('subscriptionTag')");
+      expect(r.properties.type).toBe('CustomRole');
+    }
+    // The definitions' GUIDs are per subscription and environment too.
+    for (const v of ['ringmasterRoleGuid', 'imageBuilderRoleGuid']) {
+      const g = callsOf(parseExpression(String(arm().variables?.[v])), 'guid')[0];
+      expect(g && print(g), v).toMatch(/^guid\(subscription\(\)\.id, '[a-z-]+', parameters\('environmentName'\)\)$/);
+    }
   });
-});
 
-describe('Image Builder identity role', () => {
-  const actions = arrayProperty(marked(roles, 'image-builder-role-actions'), 'actions');
+  it('assignments name the role definitions custom-roles creates', () => {
+    expect(arm().variables?.ringmasterRoleId).toBe("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('ringmasterRoleGuid'))]");
+    expect(arm().variables?.imageBuilderRoleId).toBe("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('imageBuilderRoleGuid'))]");
+    const params = moduleNamed(arm(), 'custom-roles').properties?.parameters as Record<string, { value: string }>;
+    expect(params.ringmasterRoleGuid?.value).toBe("[variables('ringmasterRoleGuid')]");
+    expect(params.imageBuilderRoleGuid?.value).toBe("[variables('imageBuilderRoleGuid')]");
+  });
 
-  it('publishes versions and builds images and disks, nothing else', () => {
+  /** The role-assignment module loops of main.bicep, by copy name. */
+  const loops = () => new Map(resourcesOf(arm()).filter((r) => r.copy).map((r) => [r.copy!.name, r]));
+  const roleOf = (r: ArmResource) => (r.properties?.parameters as Record<string, { value: string }>).roleDefinitionId?.value;
+
+  it('Ringmaster\'s role: on each gallery resource group, on the fleet (subscriptions or resource groups), on the custom topic', () => {
+    const l = loops();
+    const gallery = l.get('galleryAssignments')!;
+    expect(gallery.subscriptionId).toBe("[split(variables('galleryRgs')[copyIndex()], '/')[2]]");
+    expect(gallery.resourceGroup).toBe("[split(variables('galleryRgs')[copyIndex()], '/')[4]]");
+    const fleetRgs = l.get('fleetGroupAssignments')!;
+    expect(fleetRgs.resourceGroup).toBe("[split(variables('fleetRgs')[copyIndex()], '/')[4]]");
+    // Subscription-wide only when no fleet resource groups are named.
+    const fleetSubs = l.get('fleetSubscriptionAssignments')!;
+    expect(fleetSubs.copy?.count).toBe("[length(if(empty(variables('fleetRgs')), variables('fleetSubs'), createArray()))]");
+    expect(fleetSubs.resourceGroup).toBeUndefined();
+    for (const r of [gallery, fleetRgs, fleetSubs]) expect(roleOf(r)).toBe("[variables('ringmasterRoleId')]");
+    const [topic] = ofType(moduleTemplate(arm(), 'eventing'), 'Microsoft.Authorization/roleAssignments');
+    expect(topic?.scope).toBe("[resourceId('Microsoft.EventGrid/topics', parameters('customTopicName'))]");
+    expect((topic?.properties as { roleDefinitionId: string }).roleDefinitionId).toBe("[parameters('ringmasterRoleId')]");
+  });
+
+  it('never at a management group or tenant; assignment names do not depend on runtime values', () => {
+    const text = JSON.stringify(arm());
+    expect(text).not.toMatch(/managementGroup|tenantResourceId\('Microsoft\.Authorization\/roleAssignments/);
+    for (const a of ofType(arm(), 'Microsoft.Authorization/roleAssignments')) {
+      expect(a.name, a.name).not.toMatch(/reference\(|principalId'\)/);
+    }
+  });
+
+  it('Image Builder\'s role publishes versions and builds images and disks, nothing else, on the gallery and staging groups only', () => {
+    const actions = imageBuilder().properties.permissions[0]!.actions;
     for (const a of ['Microsoft.Compute/galleries/images/versions/write', 'Microsoft.Compute/images/write', 'Microsoft.Compute/disks/write']) expect(actions).toContain(a);
     expect(actions.every((a) => a.startsWith('Microsoft.Compute/') && !a.includes('*'))).toBe(true);
     expect(actions.filter((a) => !/\/(read|write|delete)$/.test(a))).toEqual([]);
+    expect(imageBuilder().properties.assignableScopes).toBe("[parameters('imageBuilderAssignableScopes')]");
+    const aib = loops().get('imageBuilderAssignments')!;
+    expect(roleOf(aib)).toBe("[variables('imageBuilderRoleId')]");
+    expect(aib.resourceGroup).toMatch(/union\(variables\('galleryRgs'\), variables\('stagingScopes'\)\)/);
   });
 
-  it('is assigned on the gallery and staging resource groups only, never Contributor or Owner', () => {
-    const main = bicep('main.bicep');
-    const loop = /module imageBuilderAssignments[\s\S]*?union\(galleryRgs, stagingScopes\)[\s\S]*?scope: resourceGroup\(/.exec(main);
-    expect(loop).not.toBeNull();
-    expect(resourceBody(roles, 'imageBuilderRole')).toContain('assignableScopes: imageBuilderAssignableScopes');
-    const all = allBicep();
-    // Built-in Contributor and Owner role definition ids.
-    expect(all).not.toContain('b24988ac-6180-42a0-ab88-20f7382dd24c');
-    expect(all).not.toContain('8e3af657-a8ff-443c-a75c-2fe8c4bcb635');
-    expect(all).not.toMatch(/'Contributor'|'Owner'/);
+  it('no built-in Contributor or Owner anywhere', () => {
+    const text = JSON.stringify(arm());
+    expect(text).not.toContain('b24988ac-6180-42a0-ab88-20f7382dd24c');
+    expect(text).not.toContain('8e3af657-a8ff-443c-a75c-2fe8c4bcb635');
   });
 });
