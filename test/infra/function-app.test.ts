@@ -1,49 +1,95 @@
-/** The Function App is Flex Consumption on Node 22, deployed by azd, with identity everywhere. */
+/** The Function App is Flex Consumption on Node 22, deployed by azd, with identity everywhere (read from the compiled ARM JSON). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { bicep, resourceBody, root } from './bicep-text';
+import { type ArmTemplate, allResources, describeWithArm, moduleTemplate, ofType } from './bicep-cli';
+import { bicep, root } from './bicep-text';
 
 const app = bicep('modules/function-app.bicep');
 const main = bicep('main.bicep');
 
-describe('Function App', () => {
+describeWithArm('Function App (compiled ARM JSON)', (arm) => {
+  const app = () => moduleTemplate(arm(), 'function-app');
+  const one = (t: ArmTemplate, type: string) => {
+    const found = ofType(t, type);
+    expect(found, type).toHaveLength(1);
+    return found[0]!;
+  };
+
   it('runs on a Flex Consumption plan (FC1), Linux', () => {
-    const plan = resourceBody(app, 'plan');
-    expect(plan).toMatch(/tier: 'FlexConsumption'/);
-    expect(plan).toMatch(/name: 'FC1'/);
-    expect(plan).toMatch(/reserved: true/);
-    expect(resourceBody(app, 'functionApp')).toContain("kind: 'functionapp,linux'");
+    const plan = one(app(), 'Microsoft.Web/serverfarms');
+    expect(plan.sku).toEqual({ tier: 'FlexConsumption', name: 'FC1' });
+    expect(plan.properties).toMatchObject({ reserved: true });
+    expect(one(app(), 'Microsoft.Web/sites').kind).toBe('functionapp,linux');
   });
 
-  it('functionAppConfig: node 22, deployment storage through the user-assigned identity', () => {
-    const site = resourceBody(app, 'functionApp');
-    expect(site).toMatch(/runtime: \{\s*name: 'node'\s*version: '22'\s*\}/);
-    expect(site).toMatch(/type: 'blobContainer'/);
-    expect(site).toMatch(/authentication: \{\s*type: 'UserAssignedIdentity'\s*userAssignedIdentityResourceId: identityId/);
-    expect(site).toContain("type: 'UserAssigned'");
-    expect(site).toContain('httpsOnly: true');
+  it('functionAppConfig: node 22, deployment storage through the user-assigned identity, HTTPS only', () => {
+    const site = one(app(), 'Microsoft.Web/sites');
+    expect(site.identity).toMatchObject({ type: 'UserAssigned' });
+    expect(site.properties).toMatchObject({
+      httpsOnly: true,
+      keyVaultReferenceIdentity: "[parameters('identityId')]",
+      siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled' },
+      functionAppConfig: {
+        runtime: { name: 'node', version: '22' },
+        deployment: { storage: { type: 'blobContainer', authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: "[parameters('identityId')]" } } },
+      },
+    });
   });
 
   it('the host storage account refuses shared keys; the identity has blob, queue and table data roles on it', () => {
-    expect(resourceBody(bicep('modules/storage.bicep'), 'hostStorage')).toContain('allowSharedKeyAccess: false');
-    for (const role of ['b7e6dc6d-f1e8-4753-8033-0f276bb0955b', '974c5e8b-45b9-4653-ba55-5f855dd0fb88', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3']) expect(app).toContain(role);
+    expect(one(moduleTemplate(arm(), 'storage'), 'Microsoft.Storage/storageAccounts').properties).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false, minimumTlsVersion: 'TLS1_2' });
+    const vars = app().variables ?? {};
+    const roles = new Set(Object.values(vars).filter((v) => typeof v === 'string'));
+    for (const role of ['b7e6dc6d-f1e8-4753-8033-0f276bb0955b', '974c5e8b-45b9-4653-ba55-5f855dd0fb88', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3']) expect(roles.has(role), role).toBe(true);
+    const assignments = ofType(app(), 'Microsoft.Authorization/roleAssignments');
+    const storageRoles = assignments.find((a) => a.copy?.name === 'storageRoles');
+    expect(storageRoles?.copy?.count).toBe("[length(createArray(variables('storageBlobDataOwner'), variables('storageQueueDataContributor'), variables('storageTableDataContributor')))]");
+    expect(storageRoles?.scope).toBe("[resourceId('Microsoft.Storage/storageAccounts', parameters('hostStorageName'))]");
   });
 
-  it('Application Insights over Log Analytics, local auth off, Entra authentication string set', () => {
-    const mon = bicep('modules/monitoring.bicep');
-    expect(mon).toContain('WorkspaceResourceId: workspace.id');
-    expect(mon).toContain('DisableLocalAuth: true');
-    expect(app).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'");
+  it('Application Insights over Log Analytics, local auth off', () => {
+    const ai = one(moduleTemplate(arm(), 'monitoring'), 'Microsoft.Insights/components');
+    expect(ai.properties).toMatchObject({ DisableLocalAuth: true, WorkspaceResourceId: "[resourceId('Microsoft.OperationalInsights/workspaces', parameters('logAnalyticsName'))]" });
   });
 
   it('Key Vault in RBAC mode; the app gets Key Vault Secrets User on that vault only', () => {
-    const kv = bicep('modules/keyvault.bicep');
-    expect(kv).toContain('enableRbacAuthorization: true');
-    expect(resourceBody(kv, 'secretsUser')).toContain('scope: vault');
+    const kv = moduleTemplate(arm(), 'keyvault');
+    expect(one(kv, 'Microsoft.KeyVault/vaults').properties).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true });
+    const [user] = ofType(kv, 'Microsoft.Authorization/roleAssignments');
+    expect(user?.scope).toBe("[resourceId('Microsoft.KeyVault/vaults', parameters('keyVaultName'))]");
   });
 
+  it('main.bicep is deployed at subscription scope and creates every resource type the deployment needs', () => {
+    expect(arm().$schema).toContain('subscriptionDeploymentTemplate.json');
+    const types = new Set(allResources(arm()).map((r) => r.resource.type));
+    for (const t of [
+      'Microsoft.Resources/resourceGroups',
+      'Microsoft.ManagedIdentity/userAssignedIdentities',
+      'Microsoft.Authorization/roleDefinitions',
+      'Microsoft.Authorization/roleAssignments',
+      'Microsoft.OperationalInsights/workspaces',
+      'Microsoft.Insights/components',
+      'Microsoft.Storage/storageAccounts',
+      'Microsoft.Storage/storageAccounts/blobServices/containers',
+      'Microsoft.KeyVault/vaults',
+      'Microsoft.EventGrid/systemTopics',
+      'Microsoft.EventGrid/topics',
+      'Microsoft.Web/serverfarms',
+      'Microsoft.Web/sites',
+      'Microsoft.Web/sites/config',
+      'Microsoft.EventGrid/systemTopics/eventSubscriptions',
+      'Microsoft.EventGrid/topics/eventSubscriptions',
+      'Microsoft.Insights/actionGroups',
+      'Microsoft.Insights/activityLogAlerts',
+    ]) {
+      expect(types.has(t), t).toBe(true);
+    }
+  });
+});
+
+describe('Function App', () => {
   it('main.bicep wires every module it declares and is deployed at subscription scope', () => {
     expect(main).toMatch(/^targetScope = 'subscription'/m);
     for (const m of [...main.matchAll(/module \w+ '([^']+)'/g)]) {

@@ -4,11 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { secretSettingName } from '../../src/azure/settings';
 import { validatePlan } from '../../src/core';
 import { parse as parseYaml } from 'yaml';
-import { bicep, resourceBody, root } from './bicep-text';
+import { objectEntries, parseExpression, print } from './arm-expression';
+import { type ArmTemplate, describeWithArm, moduleNamed, moduleTemplate, ofType } from './bicep-cli';
+import { bicep, root } from './bicep-text';
 
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
 const host = JSON.parse(read('host.json')) as {
@@ -17,7 +19,6 @@ const host = JSON.parse(read('host.json')) as {
   extensions?: { durableTask?: { hubName?: string } };
 };
 const local = JSON.parse(read('local.settings.json')) as { IsEncrypted?: boolean; Values: Record<string, string> };
-const functionApp = bicep('modules/function-app.bicep');
 const guide = read('docs/operator-guide.md');
 
 /** Setting names the code reads: `env.NAME`, `env[NAME]` via seconds('NAME'), and `%NAME%` in host.json and bindings. */
@@ -35,10 +36,16 @@ function settingsReadByCode(): Set<string> {
   return names;
 }
 
-/** Keys of the appsettings object in function-app.bicep (baseSettings). */
-function bicepAppSettings(): Set<string> {
-  const body = /var baseSettings = \{([\s\S]*?)\n\}/.exec(functionApp)?.[1] ?? '';
-  return new Set([...body.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*):/gm)].map((m) => m[1] ?? ''));
+/** The app settings of the compiled function-app module: key → ARM expression, and what else is merged in. */
+function compiledAppSettings(arm: ArmTemplate): { settings: Map<string, string>; merged: string[]; template: ArmTemplate } {
+  const template = moduleTemplate(arm, 'function-app');
+  const config = ofType(template, 'Microsoft.Web/sites/config');
+  expect(config).toHaveLength(1);
+  expect(config[0]?.name).toBe("[format('{0}/{1}', parameters('functionAppName'), 'appsettings')]");
+  const expr = parseExpression(config[0]?.properties as unknown as string);
+  const settings = new Map([...objectEntries(expr)].map(([k, v]) => [k, print(v)]));
+  const merged = expr.kind === 'call' && expr.name === 'union' ? expr.args.filter((a) => a.kind !== 'call' || a.name !== 'createObject').map(print) : [];
+  return { settings, merged, template };
 }
 
 /** Names in the guide's "optional settings" table: rows `| \`NAME\` | ...` between the markers. */
@@ -47,10 +54,15 @@ function documentedOptional(): Set<string> {
   return new Set([...section.matchAll(/^\|\s*`([A-Za-z_][A-Za-z0-9_]*)`/gm)].map((m) => m[1] ?? ''));
 }
 
-describe('app settings', () => {
+describeWithArm('app settings (compiled ARM JSON)', (arm) => {
   const read_ = settingsReadByCode();
-  const set = bicepAppSettings();
   const optional = documentedOptional();
+  let set = new Set<string>();
+  let compiled: ReturnType<typeof compiledAppSettings>;
+  beforeAll(() => {
+    compiled = compiledAppSettings(arm());
+    set = new Set(compiled.settings.keys());
+  });
 
   it('finds the settings the code reads (sanity)', () => {
     for (const n of ['RINGMASTER_ARM_ENDPOINT', 'RINGMASTER_SUBSCRIPTION_IDS', 'RINGMASTER_PLANS', 'RINGMASTER_TASK_HUB', 'RINGMASTER_WATCH_SCHEDULE', 'RINGMASTER_LRO_POLL_MS', 'AzureWebJobsStorage']) {
@@ -75,13 +87,19 @@ describe('app settings', () => {
   it('host storage is identity-based: no connection string, no account key anywhere in the app settings', () => {
     expect(set.has('AzureWebJobsStorage')).toBe(false);
     for (const k of ['AzureWebJobsStorage__accountName', 'AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId']) expect(set.has(k), k).toBe(true);
-    expect(/var baseSettings = \{[\s\S]*?\n\}/.exec(functionApp)?.[0]).not.toMatch(/AccountKey|listKeys/);
+    expect(compiled.settings.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
+    for (const [k, v] of compiled.settings) expect(v, k).not.toMatch(/AccountKey|listKeys|SharedAccessSignature/i);
   });
 
   it('notification secrets become RINGMASTER_SECRET_<NAME> Key Vault references, named as the code names them', () => {
-    expect(functionApp).toContain("secret => 'RINGMASTER_SECRET_${toUpper(replace(replace(secret, '-', '_'), '.', '_'))}'");
-    expect(functionApp).toContain("var kvRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName='");
-    expect(functionApp).toContain('keyVaultReferenceIdentity: identityId');
+    expect(compiled.merged).toEqual(["variables('notificationSettings')"]);
+    const vars = compiled.template.variables ?? {};
+    expect(vars.notificationSettings).toBe(
+      "[toObject(parameters('notificationSecretNames'), lambda('secret', format('RINGMASTER_SECRET_{0}', toUpper(replace(replace(lambdaVariables('secret'), '-', '_'), '.', '_')))), lambda('secret', format('{0}{1})', variables('kvRef'), lambdaVariables('secret'))))]",
+    );
+    expect(vars.kvRef).toBe("[format('@Microsoft.KeyVault(VaultName={0};SecretName=', parameters('keyVaultName'))]");
+    const [site] = ofType(compiled.template, 'Microsoft.Web/sites');
+    expect(site?.properties).toMatchObject({ keyVaultReferenceIdentity: "[parameters('identityId')]" });
     // The Bicep transform (dashes → underscores, upper case) equals secretSettingName for every secret name a plan may use.
     const bicepName = (n: string) => `RINGMASTER_SECRET_${n.replace(/-/g, '_').replace(/\./g, '_').toUpperCase()}`;
     for (const file of ['examples/payments.yaml', 'examples/web-fleet.yaml']) {
@@ -95,9 +113,14 @@ describe('app settings', () => {
   });
 
   it('the ledger is reached with the app identity: an account URL, no connection string or key', () => {
-    expect(functionApp).toMatch(/RINGMASTER_LEDGER_ACCOUNT_URL: ledgerAccountUrl/);
-    expect(functionApp).not.toMatch(/RINGMASTER_LEDGER_CONNECTION/);
-    expect(functionApp).toContain('storageTableDataContributor');
+    expect(compiled.settings.get('RINGMASTER_LEDGER_ACCOUNT_URL')).toBe("parameters('ledgerAccountUrl')");
+    expect([...set].filter((k) => k.startsWith('RINGMASTER_LEDGER_CONNECTION'))).toEqual([]);
+    const ledger = moduleNamed(arm(), 'function-app').properties?.parameters as Record<string, { value: string }>;
+    expect(ledger.ledgerAccountUrl?.value).toContain('.outputs.hostTableEndpoint.value');
+  });
+
+  it('Flex Consumption does not take FUNCTIONS_WORKER_RUNTIME or WEBSITE_* runtime settings', () => {
+    expect([...set].filter((k) => /^(FUNCTIONS_WORKER_RUNTIME|FUNCTIONS_EXTENSION_VERSION|WEBSITE_NODE_DEFAULT_VERSION|WEBSITE_RUN_FROM_PACKAGE)$/.test(k))).toEqual([]);
   });
 });
 
@@ -124,11 +147,5 @@ describe('host.json and local.settings.json', () => {
     const hub = /param taskHubName string = '([^']+)'/.exec(bicep('main.bicep'))?.[1] ?? '';
     expect(hub).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/);
     expect(local.Values.RINGMASTER_TASK_HUB).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/);
-  });
-
-  it('Flex Consumption does not take FUNCTIONS_WORKER_RUNTIME or WEBSITE_* runtime settings', () => {
-    const settings = resourceBody(functionApp, 'functionApp');
-    expect(settings).not.toMatch(/FUNCTIONS_WORKER_RUNTIME|FUNCTIONS_EXTENSION_VERSION|WEBSITE_NODE_DEFAULT_VERSION|WEBSITE_RUN_FROM_PACKAGE/);
-    expect(functionApp).not.toMatch(/^\s*(FUNCTIONS_WORKER_RUNTIME|WEBSITE_RUN_FROM_PACKAGE):/m);
   });
 });
