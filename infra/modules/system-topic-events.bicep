@@ -19,7 +19,8 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
 
 resource resourceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = {
   parent: systemTopic
-  name: 'ringmaster-resource-events'
+  // Named after the app: two environments may share the subscription's one system topic.
+  name: '${functionAppName}-resource-events'
   properties: {
     destination: {
       endpointType: 'AzureFunction'

@@ -36,7 +36,7 @@ resource customTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
 
 // The system topic may live in another resource group (an existing one: one system topic per source).
 module resourceEvents 'system-topic-events.bicep' = {
-  name: 'ringmaster-resource-events'
+  name: 'ringmaster-resource-events-${uniqueString(functionAppName)}'
   scope: resourceGroup(systemTopicSubscriptionId, systemTopicResourceGroup)
   params: {
     systemTopicName: systemTopicName

@@ -71,9 +71,12 @@ describeWithArm('the system topic is a parameter: the existing one, or one creat
   });
 
   it('the event subscription is deployed to the topic\'s own subscription and resource group, taken from the id when given', () => {
-    const events = moduleNamed(moduleTemplate(arm(), 'wiring'), 'ringmaster-resource-events');
+    const events = moduleNamed(moduleTemplate(arm(), 'wiring'), /^\[format\('ringmaster-resource-events-\{0\}'/);
     expect(events.subscriptionId).toBe("[parameters('systemTopicSubscriptionId')]");
     expect(events.resourceGroup).toBe("[parameters('systemTopicResourceGroup')]");
+    // Named per app: two environments may share the one system topic without overwriting each other's subscription.
+    const [sub] = ofType(events.properties!.template!, 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
+    expect(sub?.name).toBe("[format('{0}/{1}', parameters('systemTopicName'), format('{0}-resource-events', parameters('functionAppName')))]");
     const v = arm().variables ?? {};
     expect(v.systemTopicResourceGroup).toBe("[if(variables('createSystemTopic'), parameters('resourceGroupName'), split(parameters('existingSystemTopicId'), '/')[4])]");
     expect(v.systemTopicSubscriptionId).toBe("[if(variables('createSystemTopic'), subscription().subscriptionId, split(parameters('existingSystemTopicId'), '/')[2])]");
