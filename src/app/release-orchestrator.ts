@@ -50,6 +50,8 @@ interface PendingCommand {
   command: Command;
   retryAfterMs?: number;
   detail: string;
+  /** Not tried again before this time (ms): the retry delay, or ARM's Retry-After when longer. */
+  notBefore: number;
 }
 
 /** A notice that could not be delivered yet; retried on later rounds, a bounded number of times. */
@@ -63,6 +65,10 @@ interface PendingNotice {
 }
 
 const DEFAULT_UPGRADE_READS = 50;
+/** Waiters yielded at each wait point: up to this many buffered signals are taken in one round. */
+const WAITERS_PER_WAIT = 16;
+/** A generation continues as new after this many signals, whatever its rounds (its history stays short). */
+const SIGNALS_PER_GENERATION = 100;
 const DEFAULT_MAX_RETRY_AFTER_MS = 3_600_000;
 /** Ledger rows kept while the ledger is down (the newest); an outage longer than that loses the oldest. */
 const MAX_UNRECORDED = 2_000;
@@ -85,31 +91,45 @@ export function upgradeReads(watched: string[], signal: ReleaseEvent | undefined
 
 /**
  * The signal inbox of one orchestrator episode. durable-functions hands a raised event to the most recently
- * yielded `waitForExternalEvent` task that is still open, and buffers it when none is open (delivering it to
- * the next waiter yielded). A waiter that lost a `Task.any` stays open, so an event raised later — while an
- * activity runs — completes that stale waiter. This keeps every waiter ever yielded and takes the signal
- * of each that completed, in arrival order, after every yield: no waiter is yielded twice (the library would
- * then track it twice, and one event would overwrite another) and no completed waiter is forgotten.
+ * yielded `waitForExternalEvent` task that is still open, and buffers it when none is open, handing buffered
+ * events to waiters as they are yielded (oldest event to the first waiter). A waiter that lost a `Task.any`
+ * stays open, so an event raised later — while an activity runs — completes that stale waiter.
+ *
+ * So: every wait point yields a fresh batch of waiters (never a waiter yielded before: the library would
+ * track it twice, and one event would overwrite another), and after every yield the signal of every waiter
+ * that completed is taken, in arrival order. A batch of several waiters takes a burst of buffered signals in
+ * one round instead of one round each. Arrival order: buffered signals fill a batch first to last, at the
+ * yield itself; live ones fill the newest open waiter first.
  */
 class SignalInbox {
   /** Waiters yielded and not yet taken from, oldest first. */
   private waiters: Task[] = [];
+  private batch: Task[] = [];
   constructor(private readonly context: OrchestrationContext) {}
 
-  /** A fresh waiter, for one wait point only. */
-  waiter(): Task {
-    const w = this.context.df.waitForExternalEvent(SIGNAL);
-    this.waiters.push(w);
-    return w;
+  /** Fresh waiters for one wait point only. */
+  wait(count = WAITERS_PER_WAIT): Task[] {
+    this.batch = Array.from({ length: count }, () => this.context.df.waitForExternalEvent(SIGNAL));
+    this.waiters.push(...this.batch);
+    return this.batch;
   }
 
-  /** The signals that reached a waiter since the last call. The library fills the newest open waiter first. */
+  /** Signals taken in this generation. */
+  taken = 0;
+
+  /** The signals that reached a waiter since the last call, oldest first. */
   take(): ReleaseEvent[] {
     const done = this.waiters.filter((w) => w.isCompleted);
-    if (done.length === 0) return [];
+    this.taken += done.length;
     this.waiters = this.waiters.filter((w) => !w.isCompleted);
-    return done.reverse().map((w) => w.result as ReleaseEvent);
+    const buffered = this.batch[0]?.isCompleted === true;
+    this.drained = buffered && this.batch.every((w) => w.isCompleted);
+    this.batch = [];
+    return (buffered ? done : done.reverse()).map((w) => w.result as ReleaseEvent);
   }
+
+  /** Whether the last wait filled every waiter from the library's buffer (so more may be buffered). */
+  drained = false;
 }
 
 export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
@@ -160,9 +180,9 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       ...(numbered ? {} : { ledgerNext: release }),
     }));
     const observed: ObserveOutput = observedCall.ok ? observedCall.value : { events: [], errors: [`observe failed: ${observedCall.error}`], exists: true };
-    if (!numbered && observedCall.ok && observedCall.value.ledgerNext !== undefined) {
+    if (!numbered && observed.ledgerNext !== undefined) {
       numbered = true;
-      const base = observedCall.value.ledgerNext;
+      const base = observed.ledgerNext;
       unrecorded = unrecorded.map((r, i) => ({ ...r, sequence: base + i }));
       sequence = base + unrecorded.length;
     }
@@ -171,8 +191,10 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
 
     const events: ReleaseEvent[] = [...observed.events, ...signals];
     signals = [];
-    const commands: Command[] = pending.map((p) => p.command);
-    pending = [];
+    // A failed command is tried again once its Retry-After (or the retry delay) has passed, not before.
+    const nowMs = now.getTime();
+    const commands: Command[] = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
+    pending = pending.filter((p) => p.notBefore > nowMs);
     const decided = decideAll(state, events, now);
     state = decided.state;
     decided.decisions.forEach((d, i) => {
@@ -189,11 +211,13 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       row('command', command.cause, command);
       for (const r of result.retries ?? []) row('observation', r, { retry: true });
       row('result', result.detail, { ok: result.ok, kind: command.kind, ...(result.retryAfterMs ? { retryAfterMs: result.retryAfterMs } : {}) });
-      if (!result.ok) pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail });
+      if (!result.ok) {
+        const wait = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(input.retryMs, result.retryAfterMs ?? 0));
+        pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail, notBefore: context.df.currentUtcDateTime.getTime() + wait });
+      }
     }
 
     // Notices after effects: one that announces a write ARM has not accepted yet waits for it.
-    const nowMs = now.getTime();
     const fresh = commands.filter((c): c is NotifyCommand => c.kind === 'notify').map((command): PendingNotice => ({ command, tries: 0 }));
     const due = [...pendingNotices.filter((n) => !n.notBefore || Date.parse(n.notBefore) <= nowMs), ...fresh];
     pendingNotices = pendingNotices.filter((n) => n.notBefore && Date.parse(n.notBefore) > nowMs);
@@ -211,7 +235,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       // Notices never hold up a safety action: when a signal arrives while they are in flight (a slow or dead
       // chat service), the next round starts at once, and these are tried again once their attempt has ended.
       const batch = context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })));
-      const first = yield context.df.Task.any([batch, inbox.waiter()]);
+      const first = yield context.df.Task.any([batch, ...inbox.wait()]);
       signals.push(...inbox.take());
       if (first === batch && !batch.isFaulted) {
         const results = batch.result as ExecuteOutput[];
@@ -253,25 +277,27 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     const settled = pending.length === 0 && pendingNotices.length === 0 && unrecorded.length === 0 && signals.length === 0;
     if (isTerminal(state.phase) && settled) return summarize(release, state);
 
+    // Every signal is a history event replayed by every later episode: a flood of them ends the generation early.
+    if (inbox.taken > SIGNALS_PER_GENERATION) break;
     if (interrupted || signals.length > 0) continue;
     const waitFrom = context.df.currentUtcDateTime.getTime();
-    const retryAfter = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(0, ...pending.map((p) => p.retryAfterMs ?? 0)));
-    const retrying = pending.length > 0 || pendingNotices.length > 0 || unrecorded.length > 0;
-    const wakeAt = Math.min(state.wakeAt ? Date.parse(state.wakeAt) : Infinity, waitFrom + (retrying ? input.retryMs : input.idlePollMs));
-    // Retry-After of any length is honoured (up to the cap): nothing is written before it, not even at a wake-up.
-    const timer = context.df.createTimer(new Date(Math.max(wakeAt, waitFrom + retryAfter, waitFrom + 1)));
-    const winner = yield context.df.Task.any([inbox.waiter(), timer]);
+    const retryAt = Math.min(Infinity, ...pending.map((p) => p.notBefore));
+    const retrying = pendingNotices.length > 0 || unrecorded.length > 0;
+    const wakeAt = Math.min(state.wakeAt ? Date.parse(state.wakeAt) : Infinity, retryAt, waitFrom + (retrying ? input.retryMs : input.idlePollMs));
+    const timer = context.df.createTimer(new Date(Math.max(wakeAt, waitFrom + 1)));
+    const winner = yield context.df.Task.any([...inbox.wait(), timer]);
     signals.push(...inbox.take());
     if (winner === timer) signals.push({ kind: 'wake-up' });
     else timer.cancel();
   }
-  // Signals the library holds for want of an open waiter (a burst: one is taken per round) would be discarded
-  // with this generation. Take them now, one fresh waiter each, until a timer due at once wins.
+  // Signals the library holds for want of an open waiter would be discarded with this generation. Take them
+  // now, a batch of fresh waiters at a time, until a batch is not filled from the buffer (or a timer due at
+  // once wins: nothing was buffered and nothing came).
   for (;;) {
     const timer = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime()));
-    const winner = yield context.df.Task.any([inbox.waiter(), timer]);
+    const winner = yield context.df.Task.any([...inbox.wait(), timer]);
     signals.push(...inbox.take());
-    if (winner === timer) break;
+    if (winner === timer || !inbox.drained) break;
     timer.cancel();
   }
   context.df.continueAsNew({ ...input, carry: { state, sequence, numbered, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
