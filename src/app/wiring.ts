@@ -11,8 +11,9 @@ import type { EventPublisher } from '../azure/event-publisher';
 import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/settings';
 import { parseDuration, validatePlan, type Command, type ReleasePlan } from '../core';
 import { MemoryLedger, type Ledger } from '../ledger/ledger';
+import { TableDedupeStore } from '../ledger/dedupe-table';
 import { TableLedger } from '../ledger/table-ledger';
-import { MemoryDedupeStore } from '../notify/delivery';
+import { type DedupeStore, MemoryDedupeStore } from '../notify/delivery';
 import { createNotifier, type Notifier } from '../notify/router';
 import type { Notice } from '../notify/notice';
 import { parseAllowedHosts, type UrlPolicy } from '../notify/url-policy';
@@ -116,7 +117,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
   const notifiers = new Map<string, Notifier>();
   // One dedupe memory for every route: a notice retried after an attempt that was abandoned in flight (the
   // release acted on a signal first) is not sent twice when that attempt had in fact been delivered.
-  const dedupe = new MemoryDedupeStore();
+  const dedupe = dedupeFor(settings);
   const notifierFor = (channel: 'teams' | 'slack', secretName: string) => {
     const key = `${channel}:${secretName}`;
     return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, { resolveSecret, policy, dedupe })).get(key)!;
@@ -198,6 +199,13 @@ function ledgerFor(settings: AppSettings): Ledger {
   if (settings.ledgerAccountUrl) return TableLedger.fromAccountUrl(settings.ledgerAccountUrl, new DefaultAzureCredential());
   if (settings.storageConnection) return TableLedger.fromConnectionString(settings.storageConnection);
   return new MemoryLedger();
+}
+
+/** The notice dedupe the settings name: the ledger's storage account, table ringmasterNotices; else memory (tests only). */
+function dedupeFor(settings: AppSettings): DedupeStore {
+  if (settings.ledgerAccountUrl) return TableDedupeStore.fromAccountUrl(settings.ledgerAccountUrl, new DefaultAzureCredential());
+  if (settings.storageConnection) return TableDedupeStore.fromConnectionString(settings.storageConnection);
+  return new MemoryDedupeStore();
 }
 
 /** The chat notice for an engine `notify` command. */

@@ -26,8 +26,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
-import type { DedupeClaim, DedupeStore } from '../notify/delivery';
-import type { ThreadStore } from '../notify/slack-thread';
+
+/**
+ * The shapes of the notifier's `DedupeStore` and `ThreadStore` (src/notify), written out here because the
+ * ledger layer imports no outer layer; TypeScript checks that this store fits them where wiring passes it.
+ */
+export type DedupeClaim = { kind: 'claimed'; token: string } | { kind: 'sent' } | { kind: 'busy' };
+interface ThreadStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, ts: string): Promise<void>;
+}
 
 export const NOTICES_TABLE = 'ringmasterNotices';
 
@@ -52,7 +60,7 @@ export interface TableDedupeOptions {
   now?: () => number;
 }
 
-export class TableDedupeStore implements DedupeStore {
+export class TableDedupeStore {
   private ready: Promise<void> | undefined;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
