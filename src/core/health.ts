@@ -16,16 +16,20 @@ export type HealthAssessment =
   | { verdict: 'breached' | 'whole-set' | 'inconclusive'; cause: string; unhealthyPercent?: number };
 
 /**
- * The share of a scale set's instances that were upgraded and came back unhealthy, in percent of the set.
+ * The share of a scale set's upgraded instances that came back unhealthy, in percent — Azure's definition of
+ * `maxUnhealthyUpgradedInstancePercent`: a share of the instances already upgraded to the new image (those the
+ * platform counted as succeeded or failed), not of the whole set. Instances pending or in progress are not in
+ * the denominator.
  *
  * Worked examples (10 instances, batches of 20 %):
- *  - first batch of 2 upgraded, both unhealthy: failed 2 / total 10 → 20 %.
- *  - 4 upgraded, 1 unhealthy, 6 pending: 1 / 10 → 10 %.
- *  - nothing counted yet (all zero): 0 %.
+ *  - first batch of 2 upgraded, both unhealthy: 2 / 2 → 100 %.
+ *  - 4 upgraded, 1 unhealthy, 6 pending: 1 / 4 → 25 %.
+ *  - 6 upgraded, 2 unhealthy, 2 in progress, 2 pending: 2 / 6 → 33.3 %.
+ *  - nothing upgraded yet: 0 %.
  */
 export function unhealthyUpgradedPercent(p: UpgradeProgress): number {
-  const total = p.successful + p.failed + p.inProgress + p.pending;
-  return total === 0 ? 0 : (p.failed / total) * 100;
+  const upgraded = p.successful + p.failed;
+  return upgraded === 0 ? 0 : (p.failed / upgraded) * 100;
 }
 
 type UpgradeObservation = Extract<ReleaseEvent, { kind: 'rolling-upgrade-observed' }>;
@@ -34,7 +38,7 @@ type UpgradeObservation = Extract<ReleaseEvent, { kind: 'rolling-upgrade-observe
 export function assessUpgrade(plan: ReleasePlan, obs: UpgradeObservation, cancelledByUs: boolean): HealthAssessment {
   const policy = plan.health;
   const pct = round1(unhealthyUpgradedPercent(obs.progress));
-  const counts = `${obs.progress.failed} of ${total(obs.progress)} instances unhealthy after upgrade (${pct} %)`;
+  const counts = `${obs.progress.failed} of ${obs.progress.successful + obs.progress.failed} upgraded instances unhealthy (${pct} %; ${total(obs.progress)} in the set)`;
   if (obs.code === 'Faulted') {
     if (obs.errorCode === WHOLE_SET_CODE) {
       return { verdict: 'whole-set', cause: `rolling upgrade Faulted with ${WHOLE_SET_CODE}; ${counts}`, unhealthyPercent: pct };
@@ -65,6 +69,9 @@ export function assessUpgrade(plan: ReleasePlan, obs: UpgradeObservation, cancel
         cause: `rolling upgrade Faulted with ${obs.errorCode ?? 'no error code'}${obs.errorMessage ? ` (${obs.errorMessage})` : ''}`,
         unhealthyPercent: pct,
       };
+    default:
+      // A code this version of Ringmaster does not know (the observation is data from outside): never guess.
+      return { verdict: 'inconclusive', cause: `rolling upgrade ${String(obs.code)}, a status Ringmaster does not know; a person should look; ${counts}`, unhealthyPercent: pct };
   }
 }
 

@@ -47,9 +47,12 @@ const IMAGE_TEMPLATE_ID = new RegExp(
   'i',
 );
 
+/** The longest duration a plan may state (a soak, a window, a timeout): keeps every computed time valid. */
+export const MAX_PLAN_DURATION = '30d';
 const duration = z
   .string({ error: 'expected a duration like "30m"' })
-  .refine((s) => parseDuration(s) !== undefined, { error: 'expected a duration like "30m"' });
+  .refine((s) => parseDuration(s) !== undefined, { error: 'expected a duration like "30m"' })
+  .refine((s) => (parseDuration(s) ?? 0) <= parseDuration(MAX_PLAN_DURATION)!, { error: `expected a duration like "30m", at most ${MAX_PLAN_DURATION}` });
 
 const region = z
   .string({ error: 'expected an Azure region name like "eastus"' })

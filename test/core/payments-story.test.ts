@@ -64,7 +64,7 @@ describe('1.7.0 halts in the canary and is demoted', () => {
     expect((last.commands[1] as { scaleSetId: string }).scaleSetId).toMatch(/vmss-eastus-2$/);
     expect(last.cause).toContain('MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade');
     const notice = last.commands[2] as Extract<Command, { kind: 'notify' }>;
-    expect(notice.facts).toMatchObject({ version: '1.7.0', ring: 'canary', regions: ['eastus'], errorCode: 'MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade', unhealthyPercent: 20 });
+    expect(notice.facts).toMatchObject({ version: '1.7.0', ring: 'canary', regions: ['eastus'], errorCode: 'MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade', unhealthyPercent: 100 }); // both instances of the first batch: 2 of 2 upgraded
   });
 
   it('ends demoted, with the cause recorded, and never exposes another region', () => {
