@@ -111,11 +111,25 @@ const eventAt: fc.Arbitrary<EventAt> = fc.oneof(
       })),
   },
   {
+    // Data from outside is anything: codes Ringmaster does not know, counts that make no sense. Never a throw.
+    weight: 1,
+    arbitrary: fc
+      .tuple(setName, fc.string({ maxLength: 40 }), fc.option(fc.string({ maxLength: 80 }), { nil: undefined }), fc.array(fc.oneof(fc.integer({ min: -5, max: 1_000_000 }), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY)), { minLength: 4, maxLength: 4 }), fc.option(fc.string({ maxLength: 30 }), { nil: undefined }))
+      .map(([name, c, err, [successful, failed, inProgress, pending], start]): EventAt => () => ({
+        kind: 'rolling-upgrade-observed',
+        scaleSetId: scaleSetId(name),
+        code: c as RollingUpgradeCode,
+        errorCode: err,
+        startTime: start,
+        progress: { successful: successful!, failed: failed!, inProgress: inProgress!, pending: pending! },
+      })),
+  },
+  {
     weight: 1,
     arbitrary: fc.tuple(fc.constantFrom('probe-failures', 'other-rule'), fc.constantFrom('fired', 'resolved') as fc.Arbitrary<'fired' | 'resolved'>, setName)
       .map(([rule, state, name]): EventAt => () => ({ kind: 'alert', alertRule: rule, state, targetResourceIds: [scaleSetId(name)] })),
   },
-  { weight: 5, arbitrary: fc.constant<EventAt>(() => ({ kind: 'wake-up' })) },
+  { weight: 7, arbitrary: fc.constant<EventAt>(() => ({ kind: 'wake-up' })) },
   {
     weight: 2,
     arbitrary: fc.constantFrom('pause', 'resume', 'approve', 'promote', 'abort', 'demote').map((action): EventAt => () => ({
