@@ -1,11 +1,12 @@
 /**
  * The release orchestrator: one durable instance per gallery image version.
  *
- * Each round: re-read Azure through `observeRelease`, feed what changed and the signal that woke it to
- * `decide`, carry out the commands through `executeCommand` (safety commands first and one by one,
- * notifications together at the end so a slow chat service delays nothing), record everything in the
- * ledger, publish a summary as custom status, then wait for the next signal or wake-up. It continues as
- * new every few rounds to keep its history short.
+ * Each round: re-read Azure through `observeRelease`, feed what changed and every signal that arrived to
+ * `decide`, carry out the commands through `executeCommand` (safety commands first and one by one, a
+ * refused one again after its Retry-After; notifications together at the end so a slow chat service delays
+ * nothing, and a notice of a write only once ARM accepted it), record everything in the ledger (a failed
+ * write is carried, never fatal), publish a summary as custom status, then wait for the next signal or
+ * wake-up. It continues as new every few rounds to keep its history short, carrying what is pending.
  *
  * Deterministic: time is `currentUtcDateTime`, settings come in the input, I/O happens only in activities.
  */
@@ -104,18 +105,21 @@ export function upgradeReads(watched: string[], signal: ReleaseEvent | undefined
 class SignalInbox {
   /** Waiters yielded and not yet taken from, oldest first. */
   private waiters: Task[] = [];
+  /** The waiters of the latest wait point. */
   private batch: Task[] = [];
+  /** Signals taken in this generation. */
+  taken = 0;
+  /** Whether the last wait filled every waiter from the library's buffer (so more may be buffered). */
+  drained = false;
+
   constructor(private readonly context: OrchestrationContext) {}
 
   /** Fresh waiters for one wait point only. */
-  wait(count = WAITERS_PER_WAIT): Task[] {
-    this.batch = Array.from({ length: count }, () => this.context.df.waitForExternalEvent(SIGNAL));
+  wait(): Task[] {
+    this.batch = Array.from({ length: WAITERS_PER_WAIT }, () => this.context.df.waitForExternalEvent(SIGNAL));
     this.waiters.push(...this.batch);
     return this.batch;
   }
-
-  /** Signals taken in this generation. */
-  taken = 0;
 
   /** The signals that reached a waiter since the last call, oldest first. */
   take(): ReleaseEvent[] {
@@ -127,9 +131,6 @@ class SignalInbox {
     this.batch = [];
     return (buffered ? done : done.reverse()).map((w) => w.result as ReleaseEvent);
   }
-
-  /** Whether the last wait filled every waiter from the library's buffer (so more may be buffered). */
-  drained = false;
 }
 
 export function* releaseOrchestrator(context: OrchestrationContext): Generator<Task, unknown, unknown> {
