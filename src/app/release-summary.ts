@@ -51,26 +51,25 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
 
 const bytes = (v: unknown) => JSON.stringify(v).length * 2;
 
+/** Sheds what does not fit, measuring each part once (a large release's full status is ~150 KB: no re-serialising). */
 function fitStatus(full: ReleaseSummary): ReleaseSummary {
-  let out = full;
-  for (const keep of [10, 3, 0]) {
-    if (bytes(out) <= STATUS_BUDGET_BYTES) return out;
-    out = { ...out, transitions: full.transitions.slice(full.transitions.length - keep) };
-  }
   const ids = Object.entries(full.watch.scaleSets);
-  if (bytes(out) > STATUS_BUDGET_BYTES && ids.length > 0) {
-    // Binary search for the most watched sets that fit.
-    let lo = 0;
-    let hi = ids.length;
-    const withWatch = (n: number): ReleaseSummary => ({ ...out, watch: { ...full.watch, scaleSets: Object.fromEntries(ids.slice(0, n)), more: ids.length - n } });
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (bytes(withWatch(mid)) <= STATUS_BUDGET_BYTES) lo = mid;
-      else hi = mid - 1;
-    }
-    out = withWatch(lo);
+  const base = { ...full, watch: { ...full.watch, scaleSets: {} }, transitions: [] };
+  let used = bytes(base);
+  const transitionBytes = full.transitions.map((t) => bytes(t) + 2);
+  const watchBytes = ids.map(([id, fp]) => bytes(id) + bytes(fp) + 4);
+  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  if (used + total(transitionBytes) + total(watchBytes) <= STATUS_BUDGET_BYTES) return full;
+  let transitions = full.transitions;
+  for (const keep of [10, 3, 0]) {
+    transitions = full.transitions.slice(full.transitions.length - keep);
+    if (used + total(transitionBytes.slice(transitionBytes.length - keep)) + total(watchBytes) <= STATUS_BUDGET_BYTES || keep === 0) break;
   }
-  if (bytes(out) > STATUS_BUDGET_BYTES) {
+  used += total(transitionBytes.slice(transitionBytes.length - transitions.length)) + bytes({ more: ids.length });
+  let n = 0;
+  while (n < ids.length && used + watchBytes[n]! <= STATUS_BUDGET_BYTES) used += watchBytes[n++]!;
+  let out: ReleaseSummary = { ...full, transitions, watch: n === ids.length ? full.watch : { ...full.watch, scaleSets: Object.fromEntries(ids.slice(0, n)), more: ids.length - n } };
+  if (used > STATUS_BUDGET_BYTES) {
     const minute = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.slice(0, 16)]));
     out = { ...out, rings: out.rings.map((r) => ({ ...r, opened: minute(r.opened), upgraded: minute(r.upgraded) })) };
   }
