@@ -4,7 +4,7 @@
  * asks a person, `healthy` and `pending` let the release go on. Inconclusive never promotes.
  */
 import type { ReleasePlan } from './plan';
-import type { ReleaseEvent, UpgradeProgress } from './types';
+import type { InstanceObservation, InstanceVerdict, ReleaseEvent, UpgradeProgress } from './types';
 
 /** Azure's error code when upgraded instances breach `maxUnhealthyUpgradedInstancePercent`. */
 export const UPGRADED_BREACH_CODE = 'MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade';
@@ -81,4 +81,44 @@ function total(p: UpgradeProgress): number {
 
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/** Fewer known instances than this on a side is not a sample: too few upgraded → wait; too few control → none. */
+export const MIN_SAMPLE = 2;
+
+/**
+ * Judges one scale set on instance evidence: its instances on `version` (the upgraded) against those still on
+ * another version (the control group: same set, same region, same moment). Instances whose health is
+ * `unknown` (being reimaged, initialising) count on neither side.
+ *
+ * Rule, with u = unhealthy share of the upgraded and c = unhealthy share of the control (percent):
+ *  - fewer than MIN_SAMPLE upgraded instances known → `pending` (nothing to judge yet);
+ *  - u ≤ limit → `healthy`;
+ *  - no control group (fewer than MIN_SAMPLE, e.g. the set completed the upgrade) → `breached`;
+ *  - u − c > limit (the version is clearly worse than what it replaces) → `breached`;
+ *  - otherwise → `unrelated`: both versions are about as unhealthy, an outage the version did not cause.
+ *    Pause and ask a person; never demote.
+ *
+ * Worked examples (limit 20 %):
+ *  - 10 upgraded, 4 unhealthy, none left on the old version (a slow burn in the soak): u 40 → breached.
+ *  - first batch 2 of 2 unhealthy, 8 of 8 old healthy: u 100, c 0 → breached.
+ *  - 2 of 4 upgraded and 3 of 6 old unhealthy (an outage during the batch): u 50, c 50 → unrelated.
+ *  - 4 of 4 upgraded and 3 of 6 old unhealthy (the whole-set threshold tripped first): u 100, c 50 → breached.
+ *  - 1 of 10 upgraded unhealthy: u 10 → healthy.
+ */
+export function assessInstances(limit: number, version: string, instances: readonly InstanceObservation[]): { verdict: InstanceVerdict; cause: string } {
+  const known = instances.filter((i) => i.health === 'healthy' || i.health === 'unhealthy');
+  const upgraded = known.filter((i) => i.version === version);
+  const control = known.filter((i) => i.version !== undefined && i.version !== version);
+  const bad = (xs: InstanceObservation[]) => xs.filter((i) => i.health === 'unhealthy').length;
+  const pct = (xs: InstanceObservation[]) => (xs.length === 0 ? 0 : (bad(xs) / xs.length) * 100);
+  const u = pct(upgraded);
+  const ours = `${bad(upgraded)} of ${upgraded.length} instances on ${version} unhealthy (${round1(u)} %)`;
+  if (upgraded.length < MIN_SAMPLE) return { verdict: 'pending', cause: `${upgraded.length} instance(s) on ${version} with a known health: too few to judge` };
+  if (u <= limit) return { verdict: 'healthy', cause: `${ours}, within the plan's ${limit} %` };
+  if (control.length < MIN_SAMPLE) return { verdict: 'breached', cause: `${ours}, above the plan's ${limit} %, with no control group left on the previous version` };
+  const c = pct(control);
+  const theirs = `${bad(control)} of ${control.length} on the previous version (${round1(c)} %)`;
+  if (u - c > limit) return { verdict: 'breached', cause: `${ours}, clearly worse than ${theirs}` };
+  return { verdict: 'unrelated', cause: `${ours}, but ${theirs}: an outage unrelated to the version` };
 }

@@ -13,7 +13,7 @@
  */
 import { chooseChunk } from './budget';
 import { parseDuration } from './duration';
-import { assessUpgrade, unhealthyUpgradedPercent } from './health';
+import { assessInstances, assessUpgrade, UPGRADED_BREACH_CODE, unhealthyUpgradedPercent, WHOLE_SET_CODE } from './health';
 import { noticeCommands } from './notices';
 import type { NoticeKind } from './plan';
 import { isTerminal, openRegions, ringIndexOf, scaleSetsIn } from './release-state';
@@ -109,6 +109,8 @@ function apply(ctx: Ctx, e: ReleaseEvent): string {
     }
     case 'rolling-upgrade-observed':
       return applyUpgrade(ctx, e);
+    case 'instances-observed':
+      return applyInstances(ctx, e);
     case 'alert':
       return applyAlert(ctx, e);
     case 'gate-observed':
@@ -155,6 +157,16 @@ function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrad
     instances: { upgraded: e.progress.successful + e.progress.failed, failed: e.progress.failed, total },
   };
   const where = `${shortName(id)} (${set.region})`;
+  // The platform's code says which threshold tripped, not why: instance evidence of this same moment decides.
+  const evidence = set.evidence?.observedAt === ctx.at ? set.evidence : undefined;
+  if (e.code === 'Faulted' && e.errorCode === UPGRADED_BREACH_CODE && evidence?.verdict === 'unrelated') {
+    pause(ctx, `${where}: the platform reported ${UPGRADED_BREACH_CODE}, but ${evidence.cause}`, facts);
+    return `paused: ${UPGRADED_BREACH_CODE} contradicted by instance evidence`;
+  }
+  if (e.code === 'Faulted' && e.errorCode === WHOLE_SET_CODE && evidence?.verdict === 'breached') {
+    demote(ctx, `breach in ${where}: the platform reported ${WHOLE_SET_CODE}, and instance evidence shows the version is the cause: ${evidence.cause}`, 'ringmaster', facts, true);
+    return `breach: ${WHOLE_SET_CODE} with instance evidence against the version`;
+  }
   if (verdict.verdict === 'breached' || (verdict.verdict === 'whole-set' && d.plan.health.onWholeSetUnhealthy === 'demote')) {
     demote(ctx, `breach in ${where}: ${verdict.cause}`, 'ringmaster', facts, true);
     return `breach: ${verdict.cause}`;
@@ -164,6 +176,40 @@ function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrad
     return `paused: ${verdict.cause}`;
   }
   return `upgrade on ${id}: ${verdict.cause}`;
+}
+
+/**
+ * Instance evidence of one scale set in an open region (during the upgrade and through the soak): a breach
+ * demotes — also after the set's rolling upgrade Completed (a slow burn); an outage that hits both versions
+ * alike pauses and asks. Recorded on the set, so the platform's error code of the same round is weighed
+ * against it.
+ */
+function applyInstances(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'instances-observed' }>): string {
+  const { d } = ctx;
+  const id = findScaleSet(d, e.scaleSetId);
+  const set = id === undefined ? undefined : d.scaleSets[id];
+  if (id === undefined || !set) return `ignored: ${e.scaleSetId} is not in the release's fleet`;
+  if (!d.rings[ringIndexOf(d, set.region)]?.opened[set.region]) return `ignored: ${set.region} is not open, so ${shortName(id)}'s instances say nothing of this version`;
+  const verdict = assessInstances(d.plan.health.maxUnhealthyUpgradedInstancePercent, d.version, e.instances);
+  writeSet(ctx, id, { ...set, evidence: { ...verdict, observedAt: ctx.at } });
+  if (d.demotion || isTerminal(d.phase)) return `instances of ${shortName(id)}: ${verdict.cause}`;
+  const where = `${shortName(id)} (${set.region})`;
+  const onVersion = e.instances.filter((i) => i.version === d.version);
+  const facts = {
+    ring: d.rings[ringIndexOf(d, set.region)]?.name,
+    regions: [set.region],
+    scaleSetId: id,
+    instances: { upgraded: onVersion.length, failed: onVersion.filter((i) => i.health === 'unhealthy').length, total: e.instances.length },
+  };
+  if (verdict.verdict === 'breached' && d.plan.health.breachOn.includes('unhealthy-percent')) {
+    demote(ctx, `instance evidence in ${where}: ${verdict.cause}`, 'ringmaster', facts, true);
+    return `breach: ${verdict.cause}`;
+  }
+  if (verdict.verdict === 'unrelated' && (d.phase === 'upgrading' || d.phase === 'soaking' || d.phase === 'opening')) {
+    pause(ctx, `${where}: ${verdict.cause}`, facts);
+    return `paused: ${verdict.cause}`;
+  }
+  return `instances of ${shortName(id)}: ${verdict.cause}`;
 }
 
 function applyAlert(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'alert' }>): string {

@@ -17,6 +17,13 @@ export interface UpgradeProgress {
   pending: number;
 }
 
+/** One instance's health (Application Health extension; `unknown` while it is being reimaged) and version. */
+export interface InstanceObservation {
+  id: string;
+  version?: string;
+  health: 'healthy' | 'unhealthy' | 'unknown';
+}
+
 export type ReplicationState = 'Unknown' | 'Replicating' | 'Completed' | 'Failed';
 
 export type OperatorAction = 'pause' | 'resume' | 'approve' | 'promote' | 'abort' | 'demote';
@@ -44,6 +51,11 @@ export type ReleaseEvent =
       errorMessage?: string;
       progress: UpgradeProgress;
     }
+  /**
+   * The instances of one scale set as ARM lists them: each one's Application Health state and the image
+   * version it runs (`exactVersion`, a version name like "1.7.0"; undefined when ARM does not say).
+   */
+  | { kind: 'instances-observed'; scaleSetId: string; instances: InstanceObservation[] }
   | { kind: 'alert'; alertRule: string; state: 'fired' | 'resolved'; targetResourceIds: string[] }
   /** A metric gate's latest value; `null` when the metric had no data. */
   | { kind: 'gate-observed'; gate: string; value: number | null }
@@ -137,11 +149,15 @@ export interface ScaleSetProgress {
     /** An operator resumed past this (Faulted or Cancelled) upgrade; the same observation no longer pauses. */
     acknowledged?: boolean;
   };
+  /** The last instance evidence of this set: the version's instances against the control group. */
+  evidence?: { verdict: InstanceVerdict; cause: string; observedAt: string };
   /** Set when this release asked Azure to start the OS upgrade (plans with `startOsUpgrade`). */
   osUpgradeRequested?: boolean;
   /** Set when this release cancelled the scale set's upgrade, so the resulting `Cancelled` is expected. */
   cancelledByUs?: boolean;
 }
+
+export type InstanceVerdict = 'healthy' | 'pending' | 'breached' | 'unrelated';
 
 export interface Transition {
   at: string;
