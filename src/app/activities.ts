@@ -16,6 +16,8 @@ export interface ObserveInput {
   readFleet: boolean;
   /** Scale sets whose rolling upgrades matter now (open regions not yet upgraded). */
   scaleSetIds: string[];
+  /** Scale sets whose instances to read (the current ring's open regions, upgrading or soaking). */
+  instanceSetIds?: string[];
   /** What the release already knows, so only changes come back. */
   knownReplication: Record<string, ReplicationState>;
   knownUpgrades: Record<string, string>;
@@ -61,6 +63,17 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
     }
   } catch (err) {
     errors.push(`version read failed: ${toErrorMessage(err)}`);
+  }
+  // Instance evidence before the rolling upgrades: the engine weighs a platform fault of this round against it.
+  if (input.instanceSetIds?.length) {
+    try {
+      const lists = await ports.readInstances(input.instanceSetIds);
+      lists.forEach((instances, i) => {
+        if (instances) events.push({ kind: 'instances-observed', scaleSetId: input.instanceSetIds![i]!, instances });
+      });
+    } catch (err) {
+      errors.push(`instance read failed: ${toErrorMessage(err)}`);
+    }
   }
   if (input.scaleSetIds.length > 0) {
     try {

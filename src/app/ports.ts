@@ -3,7 +3,7 @@
  * them from the Azure adapters (`src/azure`), the notifier (`src/notify`) and the ledger (`src/ledger`);
  * tests may pass in-memory versions.
  */
-import type { Command, ReleasePlan, ReplicationState, RollingUpgradeCode, UpgradeProgress } from '../core';
+import type { Command, InstanceObservation, ReleasePlan, ReplicationState, RollingUpgradeCode, UpgradeProgress } from '../core';
 import type { Ledger } from '../ledger/ledger';
 
 export interface VersionView {
@@ -35,6 +35,8 @@ export interface ReleasePorts {
   readVersion(versionId: string): Promise<VersionView | undefined>;
   /** Every scale set of the plan's rings, in one fleet read. */
   readFleet(plan: ReleasePlan): Promise<ScaleSetView[]>;
+  /** The instances of each scale set: health and version (undefined when the read failed for that set). */
+  readInstances(scaleSetIds: string[]): Promise<(InstanceObservation[] | undefined)[]>;
   /** Latest rolling upgrade of each scale set (undefined when it never had one). */
   readUpgrades(scaleSetIds: string[]): Promise<(UpgradeView | undefined)[]>;
   setRegionalExclude(versionId: string, regions: string[], excludeFromLatest: boolean): Promise<void>;

@@ -14,7 +14,7 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { decideAll, isTerminal, newRelease, type Command, type NoticeKind, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { ExecuteOutput, ObserveOutput } from './activities';
-import { summarize, watchList } from './release-summary';
+import { evidenceList, summarize, watchList } from './release-summary';
 
 export const ORCHESTRATOR = 'releaseOrchestrator';
 export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', record: 'recordLedger' } as const;
@@ -174,6 +174,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       plan: input.plan,
       readFleet: round === 0 || !state.fleetObserved,
       scaleSetIds: upgradeReads(Object.keys(watch.scaleSets), hint, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
+      instanceSetIds: upgradeReads(evidenceList(state), hint, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,
       readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),

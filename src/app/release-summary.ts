@@ -94,3 +94,14 @@ export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
   }
   return { scaleSets, replicating };
 }
+
+/**
+ * Scale sets whose instances to read: those in the open regions of the ring being worked on, while it opens,
+ * upgrades and soaks — evidence keeps mattering after a set's rolling upgrade Completed (a slow burn).
+ */
+export function evidenceList(s: ReleaseState): string[] {
+  if (!['opening', 'upgrading', 'soaking'].includes(s.phase)) return [];
+  const ring = s.rings[s.ring];
+  if (!ring) return [];
+  return Object.keys(ring.opened).flatMap((region) => s.fleetByRegion[region] ?? []);
+}

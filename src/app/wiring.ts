@@ -143,6 +143,10 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       const sets = (await Promise.all(queries.map((q) => fleet.findScaleSets(q)))).flat();
       return sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity }));
     },
+    async readInstances(ids) {
+      // One set's failed read leaves that set without evidence this round, not the others.
+      return mapLimited(ids, UPGRADE_READ_CONCURRENCY, (id) => fleet.listInstances(id).catch(() => undefined));
+    },
     async readUpgrades(ids) {
       return mapLimited(ids, UPGRADE_READ_CONCURRENCY, async (id) => {
         const u = await fleet.getLatestRollingUpgrade(id);

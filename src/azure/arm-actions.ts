@@ -25,6 +25,7 @@ export const ARM_ACTIONS = {
   // Resource Graph returns only what the caller may read, so it needs read on the scale sets too.
   'fleet.findScaleSets': { actions: ['Microsoft.ResourceGraph/resources/read', VMSS_READ] },
   'fleet.getLatestRollingUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read'] },
+  'fleet.listInstances': { actions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'] },
   'fleet.listOSUpgradeHistory': { actions: ['Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read'] },
   'fleet.cancelRollingUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'] },
   'fleet.startOSUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'] },

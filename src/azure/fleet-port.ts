@@ -9,7 +9,17 @@ import { NotFound } from './errors';
 import { scaleSetQuery, toScaleSetInfo } from './fleet-query';
 import { type CallOptions, callArm, callLro, type LroCallOptions, type PortRuntime } from './port-runtime';
 import { parseScaleSetId, type ScaleSetId } from './resource-ids';
+import type { InstanceObservation } from '../core';
 import type { OSUpgradeHistoryEntry, RollingUpgradeStatus, ScaleSetInfo, UpgradeProgress } from './types';
+
+/**
+ * Application Health as the instance view reports it (`vmHealth.status.code`, e.g. `HealthState/healthy`).
+ * Anything else — initializing, a code Ringmaster does not know, no extension — is `unknown`: it never counts.
+ */
+export function healthOf(code: string | undefined): InstanceObservation['health'] {
+  const state = code?.split('/').at(-1)?.toLowerCase();
+  return state === 'healthy' ? 'healthy' : state === 'unhealthy' ? 'unhealthy' : 'unknown';
+}
 
 export interface ScaleSetQuery {
   /** Gallery image definition id the scale sets reference (latest or pinned). */
@@ -27,6 +37,11 @@ export interface FleetPort {
   /** `undefined` when the scale set has never run a rolling upgrade. */
   getLatestRollingUpgrade(scaleSetId: string, options?: CallOptions): Promise<RollingUpgradeStatus | undefined>;
   listOSUpgradeHistory(scaleSetId: string, options?: CallOptions): Promise<OSUpgradeHistoryEntry[]>;
+  /**
+   * Every instance of a scale set with its Application Health state and the gallery image version it runs, in
+   * the engine's words (`InstanceObservation`). One paged list with `$expand=instanceView` (50 a page).
+   */
+  listInstances(scaleSetId: string, options?: CallOptions): Promise<InstanceObservation[]>;
   /** Cancels the running rolling upgrade; waits for the cancellation by default. */
   cancelRollingUpgrade(scaleSetId: string, options?: LroCallOptions): Promise<void>;
   /** Starts a user OS rolling upgrade to the latest image; returns once accepted unless `waitForCompletion`. */
@@ -151,6 +166,23 @@ export function createFleetPort(
               };
             }
             out.push(entry);
+          }
+          return out;
+        },
+        runtime,
+        options,
+      );
+    },
+
+    async listInstances(scaleSetId, options) {
+      const id = requireScaleSetId(scaleSetId);
+      return callArm(
+        'fleet.listInstances',
+        async () => {
+          const out: InstanceObservation[] = [];
+          for await (const vm of computeFor(id.subscriptionId).virtualMachineScaleSetVMs.list(id.resourceGroup, id.name, { ...signalOf(options), expand: 'instanceView' })) {
+            const version = vm.storageProfile?.imageReference?.exactVersion;
+            out.push({ id: vm.instanceId ?? vm.name ?? String(out.length), health: healthOf(vm.instanceView?.vmHealth?.status?.code), ...(version ? { version } : {}) });
           }
           return out;
         },

@@ -3,6 +3,7 @@
  * log of every call. Behaviour follows the Azure rules the real ports rely on (regional flag wins over the version
  * flag; demotion sets both; writes are idempotent), not the simulator's timing.
  */
+import type { InstanceObservation } from '../core';
 import { NotFound } from './errors';
 import type { EventPublisher } from './event-publisher';
 import type { FleetPort, ScaleSetQuery } from './fleet-port';
@@ -23,6 +24,8 @@ export class MemoryAzure {
   readonly scaleSets: ScaleSetInfo[] = [];
   readonly rollingUpgrades = new Map<string, RollingUpgradeStatus>();
   readonly history = new Map<string, OSUpgradeHistoryEntry[]>();
+  /** Instances per scale set id, as `fleet.listInstances` returns them. */
+  readonly instances = new Map<string, InstanceObservation[]>();
   readonly templates = new Map<string, ImageBuilderRunStatus>();
   readonly published: { type: string; data: unknown }[] = [];
 
@@ -102,6 +105,10 @@ export class MemoryAzure {
       this.log('fleet.getLatestRollingUpgrade', id);
       const s = this.rollingUpgrades.get(id);
       return s ? structuredClone(s) : undefined;
+    },
+    listInstances: async (id) => {
+      this.log('fleet.listInstances', id);
+      return structuredClone(this.instances.get(id) ?? []);
     },
     listOSUpgradeHistory: async (id) => {
       this.log('fleet.listOSUpgradeHistory', id);

@@ -2,7 +2,7 @@
  * A small in-memory world behind the ReleasePorts, for orchestrator and handler tests: the test changes
  * the world between steps (replication lands, an upgrade completes or faults) and reads what was done.
  */
-import type { Command, ReleasePlan, ReplicationState } from '../../src/core';
+import type { Command, InstanceObservation, ReleasePlan, ReplicationState } from '../../src/core';
 import { MemoryLedger } from '../../src/ledger/ledger';
 import type { ReleasePorts, UpgradeView } from '../../src/app/ports';
 
@@ -10,6 +10,7 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
   const calls: string[] = [];
   const versions = new Map<string, { excludeFromLatest: boolean; targetRegions: Map<string, boolean>; replication: Map<string, ReplicationState> }>();
   const upgrades = new Map<string, UpgradeView>();
+  const instances = new Map<string, InstanceObservation[]>();
   const notices: Extract<Command, { kind: 'notify' }>[] = [];
   const regions = plan.rings.flatMap((r) => r.regions);
   const sets = regions.flatMap((region) => [1, 2].map((n) => ({ id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-${region}-${n}`, region, capacity })));
@@ -25,6 +26,10 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
     async readFleet() {
       calls.push('readFleet');
       return sets;
+    },
+    async readInstances(ids) {
+      calls.push(`readInstances:${ids.length}`);
+      return ids.map((id) => instances.get(id));
     },
     async readUpgrades(ids) {
       calls.push(`readUpgrades:${ids.length}`);
@@ -78,6 +83,12 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
     },
     replicate(id: string, region: string, state: ReplicationState = 'Completed') {
       versions.get(id)!.replication.set(region, state);
+    },
+    /** Sets the instances of every set in `region`: `onVersion` of them on `version`, `unhealthy` of those unhealthy. */
+    instances(region: string, version: string, onVersion: number, unhealthy: number, previous = '1.6.4') {
+      for (const s of sets.filter((x) => x.region === region)) {
+        instances.set(s.id, Array.from({ length: capacity }, (_, i) => ({ id: String(i), version: i < onVersion ? version : previous, health: i < unhealthy ? 'unhealthy' : 'healthy' })));
+      }
     },
     upgrade(region: string, code: UpgradeView['code'], startTime: string, errorCode?: string) {
       for (const s of sets.filter((x) => x.region === region)) {
