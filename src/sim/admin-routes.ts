@@ -95,7 +95,7 @@ export async function handleAdmin(d: AdminDeps, method: string, path: string, qu
     case route === 'POST scenario/health': {
       const r = z.strictObject({ rules: z.array(healthRuleSpec), replace: z.boolean().default(false) }).safeParse(body);
       if (!r.success) return bad('invalid health rules', r.error.issues);
-      d.sim.health.rules = r.data.replace ? r.data.rules : [...r.data.rules, ...d.sim.health.rules];
+      d.sim.setHealthRules(r.data.rules, r.data.replace);
       return { status: 200, body: { health: d.sim.health.rules } };
     }
     case route === 'GET faults':

@@ -85,10 +85,15 @@ export function buildState(spec: FleetSpec, ids: SeededIds, start: number, healt
             name: grp.orchestrationMode === 'Uniform' ? `${name}_${k}` : instanceId,
             version,
             previousVersion: undefined,
-            health: health.healthy(version, region, name, instanceId) ? 'healthy' : 'unhealthy',
+            health: 'healthy',
             state: 'running',
             forcedUnhealthyUntil: undefined,
+            reimagedAt: undefined,
           });
+        }
+        const setInstanceIds = instances.map((i) => i.instanceId);
+        for (const i of instances) {
+          i.health = health.healthy({ version, region, scaleSet: name, instanceId: i.instanceId, setInstanceIds, reimagedAt: undefined }, start) ? 'healthy' : 'unhealthy';
         }
         const up = grp.upgradePolicy;
         const set: ScaleSet = {

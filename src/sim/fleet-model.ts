@@ -55,6 +55,8 @@ export interface Instance {
   health: Health;
   state: 'running' | 'updating' | 'rollingBack';
   forcedUnhealthyUntil: number | undefined;
+  /** When the instance was last reimaged (to a new version or rolled back), simulated ms; undefined: before the start. */
+  reimagedAt: number | undefined;
 }
 
 export interface RollingUpgradeError {

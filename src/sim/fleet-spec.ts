@@ -11,6 +11,13 @@ const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: (e as Error).message });
   }
 });
+function safeDuration(v: string | number): number {
+  try {
+    return parseDuration(v);
+  } catch {
+    return Number.NaN;
+  }
+}
 const isoDuration = z.string().superRefine((v, ctx) => {
   try {
     parseIsoDuration(v);
@@ -115,13 +122,35 @@ const imageTemplateSpec = z.strictObject({
   excludeFromLatest: z.boolean().optional(),
 });
 
-export const healthRuleSpec = z.strictObject({
-  version: z.string().default('*'),
-  regions: z.array(z.string()).optional(),
-  scaleSets: z.array(z.string()).optional(),
-  healthy: z.boolean().optional(),
-  unhealthyProbability: z.number().min(0).max(1).optional(),
-});
+/**
+ * One health rule. It applies to an instance when the version, regions and scaleSets match and it is in force:
+ * `from`/`until` are simulated time since the simulation start, `afterUpgrade` counts from the instance's
+ * reimage to the version it runs (instances that start on a version count as reimaged to it before the start).
+ * `unhealthyPercent` makes a seeded, exact share of each matching scale set unhealthy (⌈n × p / 100⌉ of its n
+ * instances, the same ones for a seed) and never makes an instance healthy, so an outage adds to a broken
+ * version; `healthy` and `unhealthyProbability` decide (the first that applies wins).
+ */
+export const healthRuleSpec = z
+  .strictObject({
+    version: z.string().default('*'),
+    regions: z.array(z.string()).optional(),
+    scaleSets: z.array(z.string()).optional(),
+    healthy: z.boolean().optional(),
+    unhealthyProbability: z.number().min(0).max(1).optional(),
+    unhealthyPercent: z.number().min(0).max(100).optional(),
+    afterUpgrade: duration.optional(),
+    from: duration.optional(),
+    until: duration.optional(),
+  })
+  .superRefine((r, ctx) => {
+    const verdicts = (['healthy', 'unhealthyProbability', 'unhealthyPercent'] as const).filter((k) => r[k] !== undefined);
+    if (verdicts.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [verdicts[1] ?? ''], message: `only one of healthy, unhealthyProbability and unhealthyPercent per rule (got ${verdicts.join(' and ')})` });
+    }
+    if (r.from !== undefined && r.until !== undefined && safeDuration(r.until) <= safeDuration(r.from)) {
+      ctx.addIssue({ code: 'custom', path: ['until'], message: 'until must be later than from' });
+    }
+  });
 export type HealthRuleSpec = z.infer<typeof healthRuleSpec>;
 
 export const behaviourSpec = z.strictObject({

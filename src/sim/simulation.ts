@@ -3,7 +3,7 @@
 import { ArmError } from './arm-errors';
 import { HealthOracle, resolveBehaviour, type Behaviour } from './behaviour';
 import { parseDuration } from './durations';
-import type { FleetSpec, TimelineAction } from './fleet-spec';
+import type { FleetSpec, HealthRuleSpec, TimelineAction } from './fleet-spec';
 import { SpecError } from './fleet-spec';
 import {
   compareVersions,
@@ -78,7 +78,7 @@ export class Simulation {
     this.ids = new SeededIds(this.seed);
     this.clock = new VirtualClock(this.startTime, { speed: opts.speed ?? 1, manual: opts.manualClock ?? false });
     this.behaviour = resolveBehaviour(spec.behaviour);
-    this.health = new HealthOracle(this.seed, spec.health);
+    this.health = new HealthOracle(this.seed, spec.health, this.startTime);
     this.ops = new OperationStore(this.ids, () => this.clock.nowMs());
     this.state = buildState(spec, this.ids, this.startTime, this.health);
     this.engine = new UpgradeEngine({
@@ -91,6 +91,24 @@ export class Simulation {
       onEnded: () => undefined,
     });
     for (const a of spec.timeline) this.addTimelineAction(a);
+    this.scheduleHealthWindows(this.health.windowEdges());
+  }
+
+  // ---- health --------------------------------------------------------------------------------------------
+
+  /** Replaces or prepends health rules; every instance is read again now and when the new rules' windows and delays come. */
+  setHealthRules(rules: HealthRuleSpec[], replace: boolean): void {
+    const edges = new Set(this.health.windowEdges());
+    const delays = new Set(this.health.afterUpgradeDelays());
+    this.health.rules = replace ? rules : [...rules, ...this.health.rules];
+    this.scheduleHealthWindows(this.health.windowEdges().filter((t) => !edges.has(t)));
+    const newDelays = this.health.afterUpgradeDelays().filter((d) => !delays.has(d));
+    if (newDelays.length > 0) for (const set of this.state.scaleSets.values()) for (const i of set.instances) this.engine.scheduleRechecks(set, i, newDelays);
+    this.engine.recheckAll();
+  }
+
+  private scheduleHealthWindows(edges: number[]): void {
+    for (const t of edges) if (t > this.clock.nowMs()) this.clock.schedule(t, 'health window', () => this.engine.recheckAll());
   }
 
   // ---- gallery -------------------------------------------------------------------------------------------

@@ -150,6 +150,7 @@ export class UpgradeEngine {
     ru.batches++;
     for (const i of batch) {
       i.state = 'updating';
+      i.health = 'unknown'; // the Application Health extension does not report while the OS disk is reimaged
       ru.inProgress.add(i.instanceId);
     }
     const { reimageMs, healthSettleMs } = this.d.behaviour;
@@ -161,15 +162,62 @@ export class UpgradeEngine {
           i.version = ru.targetVersion;
           i.health = 'unknown';
           i.state = 'running';
+          this.reimaged(set, i);
         }
         this.timers.set(ru, this.d.clock.after(healthSettleMs, `health ${set.name}`, () => this.evaluate(set, ru, batch)));
       }),
     );
   }
 
+  /** The instance's health now, from a `makeUnhealthy` hold and the health rules. */
   healthOf(set: ScaleSet, i: Instance): 'healthy' | 'unhealthy' {
-    if (i.forcedUnhealthyUntil !== undefined && i.forcedUnhealthyUntil > this.d.clock.nowMs()) return 'unhealthy';
-    return this.d.health.healthy(i.version, set.location, set.name, i.instanceId) ? 'healthy' : 'unhealthy';
+    const now = this.d.clock.nowMs();
+    if (i.forcedUnhealthyUntil !== undefined && i.forcedUnhealthyUntil > now) return 'unhealthy';
+    const subject = { version: i.version, region: set.location, scaleSet: set.name, instanceId: i.instanceId, setInstanceIds: this.idsOf(set), reimagedAt: i.reimagedAt };
+    return this.d.health.healthy(subject, now) ? 'healthy' : 'unhealthy';
+  }
+
+  private readonly setIds = new WeakMap<ScaleSet, string[]>();
+  private idsOf(set: ScaleSet): string[] {
+    let ids = this.setIds.get(set);
+    if (!ids || ids.length !== set.instances.length) {
+      ids = set.instances.map((i) => i.instanceId);
+      this.setIds.set(set, ids);
+    }
+    return ids;
+  }
+
+  /**
+   * Reads an instance's health again (health rules change with time). Instances being reimaged or rolled back,
+   * and those of a batch still settling, report 'unknown' until the batch's own health check.
+   */
+  recheck(set: ScaleSet, i: Instance): void {
+    if (i.state !== 'running' || set.rolling?.inProgress.has(i.instanceId)) return;
+    i.health = this.healthOf(set, i);
+  }
+
+  /** Reads every instance's health again (a health rule's window opened or closed, or the rules changed). */
+  recheckAll(): void {
+    for (const set of this.d.state.scaleSets.values()) for (const i of set.instances) this.recheck(set, i);
+  }
+
+  /** An instance was reimaged now: its `afterUpgrade` rules come into force later, so look at it again then. */
+  private reimaged(set: ScaleSet, i: Instance): void {
+    i.reimagedAt = this.d.clock.nowMs();
+    this.scheduleRechecks(set, i, this.d.health.afterUpgradeDelays());
+  }
+
+  /** Schedules a health read of the instance at reimagedAt + each delay still ahead. */
+  scheduleRechecks(set: ScaleSet, i: Instance, delays: number[]): void {
+    if (i.reimagedAt === undefined) return;
+    const now = this.d.clock.nowMs();
+    const at = i.reimagedAt;
+    for (const d of delays) {
+      if (d <= 0 || at + d <= now) continue;
+      this.d.clock.schedule(at + d, `health ${set.name}`, () => {
+        if (i.reimagedAt === at) this.recheck(set, i);
+      });
+    }
   }
 
   private evaluate(set: ScaleSet, ru: RollingUpgrade, batch: Instance[]): void {
@@ -178,8 +226,10 @@ export class UpgradeEngine {
       i.health = this.healthOf(set, i);
       ru.inProgress.delete(i.instanceId);
       ru.upgraded.add(i.instanceId);
-      if (i.health === 'unhealthy') ru.failed.add(i.instanceId);
     }
+    // Azure checks every upgraded instance after each batch, not only the batch's own: an instance that passed
+    // its batch and turned unhealthy since (a slow burn, an outage) counts against the threshold now.
+    for (const i of set.instances) if (ru.upgraded.has(i.instanceId) && i.health === 'unhealthy') ru.failed.add(i.instanceId);
     const pct = ru.upgraded.size ? (ru.failed.size * 100) / ru.upgraded.size : 0;
     if (pct > ru.policy.maxUnhealthyUpgradedInstancePercent) {
       return this.fault(set, ru, {
@@ -201,13 +251,17 @@ export class UpgradeEngine {
     if (ru.startedBy === 'Platform') set.failedVersions.add(ru.targetVersion);
     if (!autoRollback) return;
     const failed = set.instances.filter((i) => ru.failed.has(i.instanceId) && i.previousVersion !== undefined);
-    for (const i of failed) i.state = 'rollingBack';
+    for (const i of failed) {
+      i.state = 'rollingBack';
+      i.health = 'unknown';
+    }
     if (failed.length > 0 && ru.startedBy === 'Platform') set.modelVersion = ru.fromVersion;
     this.d.clock.after(this.d.behaviour.rollbackMs, `rollback ${set.name}`, () => {
       for (const i of failed) {
         i.version = i.previousVersion ?? i.version;
         i.previousVersion = undefined;
         i.state = 'running';
+        this.reimaged(set, i);
         i.health = this.healthOf(set, i);
         ru.rollback.succeeded++;
       }
