@@ -88,7 +88,8 @@ async function routeArm(e: ArmResourceEvent, deps: RouterDeps): Promise<[RouteOu
   return ['ignored', `${e.resourceUri} is neither a gallery image version nor a scale set`];
 }
 
-async function startRelease(versionId: string, deps: RouterDeps): Promise<[RouteOutcome['outcome'], string]> {
+/** Starts the release of a version (or wakes it when it runs); re-reads ARM first; supersedes older releases. */
+export async function startRelease(versionId: string, deps: RouterDeps): Promise<[RouteOutcome['outcome'], string]> {
   const plan = deps.plans.forVersion(versionId);
   if (!plan) return ['ignored', `no plan covers ${versionId}`];
   const release = releaseIdOf(versionId);

@@ -33,6 +33,8 @@ export type MetricGate = ReleasePlan['health']['metrics'][number];
 export interface ReleasePorts {
   /** The version with its per-region replication; undefined when it does not exist (any more). */
   readVersion(versionId: string): Promise<VersionView | undefined>;
+  /** The versions of an image definition (the reconciler's listing). */
+  listVersions(imageId: string): Promise<{ id: string; name: string; publishedAt?: string }[]>;
   /** Every scale set of the plan's rings, in one fleet read. */
   readFleet(plan: ReleasePlan): Promise<ScaleSetView[]>;
   /** The instances of each scale set: health and version (undefined when the read failed for that set). */

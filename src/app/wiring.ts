@@ -133,6 +133,9 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
         throw err;
       }
     },
+    async listVersions(imageId) {
+      return (await gallery.listVersions(imageId)).map((v) => ({ id: v.id, name: v.name, ...(v.publishedAt ? { publishedAt: v.publishedAt } : {}) }));
+    },
     async readFleet(plan) {
       // One query for every ring without a selector, and one per ring with its own (usually none).
       const plain = plan.rings.filter((r) => !r.selector).flatMap((r) => r.regions);

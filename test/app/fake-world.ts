@@ -23,6 +23,10 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
       const v = versions.get(id);
       return v && { id, excludeFromLatest: v.excludeFromLatest, targetRegions: [...v.targetRegions].map(([name, excludeFromLatest]) => ({ name, excludeFromLatest })), replication: [...v.replication].map(([region, state]) => ({ region, state })) };
     },
+    async listVersions() {
+      calls.push('listVersions');
+      return [...versions.keys()].map((id) => ({ id, name: id.split('/').at(-1)! }));
+    },
     async readFleet() {
       calls.push('readFleet');
       return sets;
