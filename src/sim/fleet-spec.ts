@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration, parseIsoDuration } from './durations';
+import { formatSpecPath, unknownKeys } from './spec-keys';
 
 const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
   try {
@@ -229,11 +230,24 @@ export type FleetSpecInput = z.input<typeof fleetSpec>;
 
 export class SpecError extends Error {}
 
-function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], source: string): string {
-  return [
-    `invalid ${source}:`,
-    ...issues.slice(0, 20).map((i) => `  at ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`),
-  ].join('\n');
+/**
+ * One line per problem, unknown keys first (with the nearest known key), then what zod found; zod's own reports of
+ * those unknown keys (and of a discriminator that is only misspelt) are left out.
+ */
+export function specIssueLines(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): string[] {
+  const keys = unknownKeys(schema, input, prefix);
+  const at = (path: readonly PropertyKey[]): (string | number)[] => [...prefix, ...path.map((p) => (typeof p === 'number' ? p : String(p)))];
+  const covered = new Set(keys.map((k) => formatSpecPath(k.path)));
+  const rest = issues.filter((i) => {
+    if (i.code === 'unrecognized_keys') return false;
+    if (i.code === 'invalid_union' && covered.has(formatSpecPath(at(i.path.slice(0, -1))))) return false;
+    return true;
+  });
+  return [...keys.map((k) => k.line), ...rest.map((i) => `${formatSpecPath(at(i.path))}: ${i.message}`)];
+}
+
+function formatIssues(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[], source: string): string {
+  return [`invalid ${source}:`, ...specIssueLines(schema, input, issues).slice(0, 20).map((l) => `  at ${l}`)].join('\n');
 }
 
 function parseText(text: string, source: string): unknown {
@@ -246,12 +260,12 @@ function parseText(text: string, source: string): unknown {
 
 export function parseFleet(input: unknown, source = 'fleet'): FleetSpec {
   const r = fleetSpec.safeParse(input);
-  if (!r.success) throw new SpecError(formatIssues(r.error.issues, source));
+  if (!r.success) throw new SpecError(formatIssues(fleetSpec, input, r.error.issues, source));
   const fleet = r.data;
   const images = new Set(fleet.gallery.images.map((i) => i.name.toLowerCase()));
   fleet.scaleSets.forEach((g, i) => {
     if (!images.has(g.image.toLowerCase())) {
-      throw new SpecError(`invalid ${source}:\n  at scaleSets.${i}.image: no image definition named "${g.image}" in gallery ${fleet.gallery.name}`);
+      throw new SpecError(`invalid ${source}:\n  at scaleSets[${i}].image: no image definition named "${g.image}" in gallery ${fleet.gallery.name}`);
     }
   });
   return fleet;
@@ -259,7 +273,7 @@ export function parseFleet(input: unknown, source = 'fleet'): FleetSpec {
 
 export function parseScenario(input: unknown, source = 'scenario'): ScenarioSpec {
   const r = scenarioSpec.safeParse(input);
-  if (!r.success) throw new SpecError(formatIssues(r.error.issues, source));
+  if (!r.success) throw new SpecError(formatIssues(scenarioSpec, input, r.error.issues, source));
   return r.data;
 }
 

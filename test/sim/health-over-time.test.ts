@@ -40,7 +40,7 @@ describe('health rule spec', () => {
   }
   it('a scenario file names the bad rule', () => {
     expect(() => parseScenario({ health: [{ version: '1.7.0', unhealthyPercent: 140 }] })).toThrow(SpecError);
-    expect(() => parseScenario({ health: [{ version: '1.7.0', unhealthyPercent: 140 }] })).toThrow(/health\.0\.unhealthyPercent/);
+    expect(() => parseScenario({ health: [{ version: '1.7.0', unhealthyPercent: 140 }] })).toThrow(/health\[0\]\.unhealthyPercent/);
   });
 });
 
