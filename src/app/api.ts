@@ -5,7 +5,7 @@
  * release's current state and records the cause (e.g. "refused: a demoted version is never promoted").
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import type { OperatorAction } from '../core';
+import { OPERATOR_ACTIONS, type OperatorAction } from '../core';
 import type { Ledger } from '../ledger/ledger';
 import { renderDashboard } from './dashboard';
 import type { ReleaseInstance, ReleaseRuntime } from './release-runtime';
@@ -15,7 +15,7 @@ export interface ApiDeps {
   ledger: Ledger;
 }
 
-const ACTIONS: readonly OperatorAction[] = ['pause', 'resume', 'approve', 'promote', 'abort', 'demote'];
+const ACTIONS: readonly OperatorAction[] = OPERATOR_ACTIONS;
 
 export async function listReleases(_req: HttpRequest, deps: ApiDeps): Promise<HttpResponseInit> {
   const releases = (await deps.runtime.list()).sort((a, b) => b.createdTime.localeCompare(a.createdTime));
@@ -48,6 +48,10 @@ export async function actOnRelease(req: HttpRequest, deps: ApiDeps): Promise<Htt
   const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : undefined;
   const instance = await deps.runtime.get(id);
   if (!instance) return notFound(id);
+  const phase = instance.summary?.phase;
+  if (action === 'approve' && phase !== undefined && phase !== 'awaiting-approval') {
+    return { status: 409, jsonBody: { error: { code: 'NotAwaitingApproval', message: `release ${id} is ${phase}: nothing awaits an approval (to let a ring open beyond the fleet budget, use approve-budget)`, phase } } };
+  }
   const ok = await deps.runtime.signal(id, { kind: 'operator', action: action as OperatorAction, actor, ...(reason ? { reason } : {}) });
   if (!ok) return { status: 409, jsonBody: { error: { code: 'ReleaseNotRunning', message: `release ${id} is ${instance.status}; it takes no more actions` } } };
   return { status: 202, jsonBody: { release: id, action, actor, accepted: true, note: 'the release decides in its current state; see its ledger for the outcome' } };

@@ -1,16 +1,17 @@
 /**
  * The operator commands, against a local `ringmaster serve` or a deployed app, over the HTTP API:
- * `ringmaster releases` lists releases; `ringmaster release show|pause|resume|approve|promote|abort|demote ID`.
+ * `ringmaster releases` lists releases; `ringmaster release show|pause|resume|approve|approve-budget|promote|abort|demote ID`.
  * Exit status: 0 ok, 1 the API refused (401, 404, 409, 400, 5xx), 2 bad usage or no connection.
  */
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { OPERATOR_ACTIONS } from '../core';
 import type { ReleaseSummary } from '../app/release-summary';
 import type { LedgerEntry } from '../ledger/ledger';
 import { DEFAULT_STATE_DIR, readKeysFile } from './serve-command';
 
-const ACTIONS = ['pause', 'resume', 'approve', 'promote', 'abort', 'demote'] as const;
+const ACTIONS = OPERATOR_ACTIONS;
 const DEFAULT_URL = 'http://127.0.0.1:7071';
 
 const TARGET_HELP = `  --url URL          the app: http://127.0.0.1:7071 (ringmaster serve) or https://<app>.azurewebsites.net
@@ -33,14 +34,16 @@ Exit status: 0 ok, 1 the app refused (wrong key, …), 2 bad usage or the app ca
 `;
 
 export const RELEASE_HELP = `Usage: ringmaster release show ID [--last N] [--url URL] [--key KEY] [--json]
-       ringmaster release pause|resume|approve|promote|abort|demote ID [--actor NAME] [--reason TEXT]
+       ringmaster release pause|resume|approve|approve-budget|promote|abort|demote ID [--actor NAME] [--reason TEXT]
                           [--url URL] [--key KEY] [--json]
 
 show     the release's state, its rings and the last N ledger entries (default 10)
 pause    stop opening rings (upgrades already rolling go on; Azure's thresholds still apply)
 resume   carry on after a pause (restarts OS upgrades that stopped in open regions)
-approve  let a ring that waits for approval open
-promote  end the current ring's soak now, or approve
+approve  let a ring that waits for the approval its plan requires open
+approve-budget
+         let the current ring open beyond the plan's fleet budget (recorded as a budget approval)
+promote  end the current ring's soak now
 abort    stop the release; the version stays where it reached
 demote   exclude the version from latest everywhere and cancel upgrades still rolling
 
@@ -104,7 +107,7 @@ export async function runReleaseCommand(argv: string[], io: CliIo = consoleIo): 
   const { values, positionals } = parsed;
   if (values.help) return (io.out(RELEASE_HELP), 0);
   const [verb, id, ...extra] = positionals;
-  if (!verb) return usage(io, 'release', 'which one: show, pause, resume, approve, promote, abort or demote?', RELEASE_HELP);
+  if (!verb) return usage(io, 'release', 'which one: show, pause, resume, approve, approve-budget, promote, abort or demote?', RELEASE_HELP);
   if (verb !== 'show' && !(ACTIONS as readonly string[]).includes(verb)) return usage(io, 'release', `unknown subcommand "${verb}"`, RELEASE_HELP);
   if (!id) return usage(io, 'release', `${verb} needs a release ID (see \`ringmaster releases\`)`, RELEASE_HELP);
   if (extra.length) return usage(io, 'release', `unexpected argument "${extra[0]}"`, RELEASE_HELP);

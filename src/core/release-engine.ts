@@ -282,20 +282,32 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
       d.waitingFor = undefined;
       notify(ctx, 'resumed', { ring: ring?.name, reason: `resumed by ${who}`, nextStep: 'Ringmaster carries on where it stopped.' }, d.transitions.length);
       return `resumed by ${who}`;
-    case 'approve':
     case 'promote': {
-      if (!ring) return 'refused: nothing to approve yet';
-      if (e.action === 'promote' && d.phase === 'soaking') {
+      if (!ring) return 'refused: nothing to promote yet';
+      if (d.phase === 'soaking') {
         ring.soakUntil = ctx.at;
         return `soak of ${ring.name} ended early by ${who}`;
       }
-      if (d.phase !== 'awaiting-approval' && e.action === 'promote') return `refused: nothing to promote while ${d.phase}`;
+      return `refused: nothing to promote while ${d.phase}`;
+    }
+    case 'approve': {
       const planRing = d.plan.rings[d.ring];
-      if (planRing?.approval === 'required' && !ring.approvedBy) ring.approvedBy = e.actor;
-      else ring.budgetApprovedBy = e.actor;
-      if (d.phase === 'awaiting-approval') setPhase(ctx, 'held', `${ring.name} approved by ${who}`);
+      if (!ring || d.phase !== 'awaiting-approval') return `refused: nothing awaits an approval (${d.phase})`;
+      if (planRing?.approval !== 'required' || ring.approvedBy) return `refused: ${ring.name} waits for a fleet budget approval (${d.waitingFor ?? 'budget'}); lift the budget with approve-budget`;
+      ring.approvedBy = e.actor;
+      setPhase(ctx, 'held', `${ring.name} approved by ${who}`);
       return `${ring.name} approved by ${who}`;
     }
+    case 'approve-budget': {
+      if (!ring) return 'refused: no ring to lift the budget for yet';
+      if (d.phase === 'awaiting-approval' && d.plan.rings[d.ring]?.approval === 'required' && !ring.approvedBy) return `refused: ${ring.name} awaits its plan's approval, not a budget approval; use approve`;
+      if (ring.budgetApprovedBy) return `refused: the fleet budget of ${ring.name} was already lifted by ${ring.budgetApprovedBy}`;
+      ring.budgetApprovedBy = e.actor;
+      if (d.phase === 'awaiting-approval') setPhase(ctx, 'held', `fleet budget lifted for ${ring.name} by ${who}`);
+      return `fleet budget lifted for ${ring.name} by ${who}`;
+    }
+    default:
+      return `refused: unknown operator action ${String(e.action)}`;
     case 'abort': {
       cancelInFlight(ctx, `aborted by ${who}`);
       setPhase(ctx, 'aborted', `aborted by ${who}`);
@@ -419,7 +431,7 @@ function tryOpen(ctx: Ctx): void {
   }
   const chunk = chooseChunk(d, d.ring, ring.budgetApprovedBy !== undefined);
   if (chunk.kind === 'needs-approval') {
-    wait(ctx, 'awaiting-approval', 'awaiting-approval', chunk.reason, 'Approve the ring to open it beyond the budget, or raise the budget.');
+    wait(ctx, 'awaiting-approval', 'awaiting-approval', chunk.reason, 'Lift the fleet budget for this ring with approve-budget, or raise the budget in the plan.');
     return;
   }
   if (chunk.kind === 'wait') {

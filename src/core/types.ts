@@ -26,7 +26,12 @@ export interface InstanceObservation {
 
 export type ReplicationState = 'Unknown' | 'Replicating' | 'Completed' | 'Failed';
 
-export type OperatorAction = 'pause' | 'resume' | 'approve' | 'promote' | 'abort' | 'demote';
+/**
+ * What an operator may ask. `approve` approves the ring that awaits the approval its plan requires;
+ * `approve-budget` lets the current ring open beyond the fleet budget (its own decision, recorded as such).
+ */
+export const OPERATOR_ACTIONS = ['pause', 'resume', 'approve', 'approve-budget', 'promote', 'abort', 'demote'] as const;
+export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 export type ReleaseEvent =
   /** The version exists (a write event, a rebake, or a re-read of ARM). Carries what ARM says of its exposure. */

@@ -186,7 +186,7 @@ describe('ringmaster releases / release against a local serve', () => {
     expect(await runReleasesCommand(['--url', 'ftp://x'], harness().io)).toBe(2);
     const help = harness();
     expect(await runReleaseCommand(['--help'], help.io)).toBe(0);
-    expect(help.text()).toContain('pause|resume|approve|promote|abort|demote ID');
+    expect(help.text()).toContain('pause|resume|approve|approve-budget|promote|abort|demote ID');
   });
 
   it('never sends the local serve key to a remote URL', () => {

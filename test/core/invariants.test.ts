@@ -75,7 +75,7 @@ const progressing: EventAt = (now, state) => {
     }
   }
   if (state.phase === 'paused') return { kind: 'operator', action: 'resume', actor: 'prop-test' };
-  if (state.phase === 'awaiting-approval') return { kind: 'operator', action: 'approve', actor: 'prop-test' };
+  if (state.phase === 'awaiting-approval') return { kind: 'operator', action: state.waitingFor?.startsWith('budget:') ? 'approve-budget' : 'approve', actor: 'prop-test' };
   return { kind: 'wake-up' };
 };
 
@@ -132,7 +132,7 @@ const eventAt: fc.Arbitrary<EventAt> = fc.oneof(
   { weight: 7, arbitrary: fc.constant<EventAt>(() => ({ kind: 'wake-up' })) },
   {
     weight: 2,
-    arbitrary: fc.constantFrom('pause', 'resume', 'approve', 'promote', 'abort', 'demote').map((action): EventAt => () => ({
+    arbitrary: fc.constantFrom('pause', 'resume', 'approve', 'approve-budget', 'promote', 'abort', 'demote').map((action): EventAt => () => ({
       kind: 'operator',
       action: action as 'pause',
       actor: 'prop-test',
