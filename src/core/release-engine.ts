@@ -215,21 +215,22 @@ function applyInstances(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'instances-ob
 function applyAlert(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'alert' }>): string {
   const { d } = ctx;
   const open = openRegions(d);
-  const targetsOpen = e.targetResourceIds.some((t) => {
-    const id = findScaleSet(d, t);
-    return id !== undefined && open.has(d.scaleSets[id]!.region);
-  });
-  if (!d.plan.health.alerts.includes(e.alertRule) && !targetsOpen) return `ignored: alert ${e.alertRule} is not a gate of this release`;
+  // Only the rules the plan names are gates (by name, or the last segment of the rule's id). Any other alert —
+  // another team's rule on a set in an open region, the deployed activity-log alert on any failed OS upgrade —
+  // only makes the release look at ARM again (the orchestrator re-reads it every round).
+  const name = e.alertRule.split('/').at(-1)?.toLowerCase() ?? '';
+  const rule = d.plan.health.alerts.find((a) => a.toLowerCase() === name || a.toLowerCase() === e.alertRule.toLowerCase());
+  if (rule === undefined) return `alert ${e.alertRule} is not a gate of this plan: evidence only, ARM is read again`;
   if (e.state === 'resolved') {
-    d.alertsFiring = d.alertsFiring.filter((a) => a !== e.alertRule);
-    return `alert ${e.alertRule} resolved`;
+    d.alertsFiring = d.alertsFiring.filter((a) => a !== rule);
+    return `alert ${rule} resolved`;
   }
-  if (!d.alertsFiring.includes(e.alertRule)) d.alertsFiring.push(e.alertRule);
+  if (!d.alertsFiring.includes(rule)) d.alertsFiring.push(rule);
   if (open.size > 0 && d.plan.health.breachOn.includes('alert') && !d.demotion && !isTerminal(d.phase)) {
-    demote(ctx, `alert ${e.alertRule} fired while the version is rolling out`, 'ringmaster', { ring: d.rings[d.ring]?.name }, true);
-    return `breach: alert ${e.alertRule} fired`;
+    demote(ctx, `alert ${rule} fired while the version is rolling out`, 'ringmaster', { ring: d.rings[d.ring]?.name }, true);
+    return `breach: alert ${rule} fired`;
   }
-  return `alert ${e.alertRule} fired: holding the next ring until it resolves`;
+  return `alert ${rule} fired: holding the next ring until it resolves`;
 }
 
 function applyGate(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'gate-observed' }>): string {

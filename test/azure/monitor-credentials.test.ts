@@ -204,6 +204,7 @@ describe('ARM actions as data', () => {
       'Microsoft.Compute/virtualMachineScaleSets/read',
       'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action',
       'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read',
+      'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
       'Microsoft.Insights/metrics/read',
       'Microsoft.ResourceGraph/resources/read',
       'Microsoft.VirtualMachineImages/imageTemplates/read',
