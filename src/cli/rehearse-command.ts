@@ -11,9 +11,10 @@ import { parseDuration } from '../core';
 import { loadPlanOrThrow } from './plan-file';
 import { renderReportHtml, type Report } from '../local/report';
 import { runRehearsal, type Progress } from '../local/rehearsal';
-import { loadScenario, SCENARIO_NAMES } from '../local/scenario';
+import { exitCodeOf, listScenarios, loadScenario, ScenarioError, verdictOf, type Verdict } from '../local/scenario';
 
 export const REHEARSE_HELP = `Usage: ringmaster rehearse [--scenario NAME|FILE] [--plan FILE] [--json] [--out DIR] [--no-baseline]
+       ringmaster rehearse --list
 
 Rehearses a release on this machine, with no Azure subscription: starts the Azure fleet simulator
 (ARM + Event Grid on https://127.0.0.1), Azurite (the ledger) and the local Functions runtime (the same
@@ -22,8 +23,9 @@ scenario to its end on the simulator's virtual clock, in lockstep (as fast as th
 Then it runs the same scenario with no controller — Azure alone — and compares the blast radius.
 
 Options:
-  --scenario NAME|FILE  one of: ${SCENARIO_NAMES.join(', ')} (default payments),
-                        or a scenario file (see docs/rehearsal.md)
+  --scenario NAME|FILE  a scenario of the library (default payments; --list shows them), or a
+                        scenario file, relative to the current directory (see docs/rehearsal.md)
+  --list                print the scenario library, one line each (name — description)
   --plan FILE           use this release plan instead of the scenario's
   --out DIR             where report.json and report.html go (default .ringmaster/)
   --json                print report.json on stdout (progress goes to stderr)
@@ -32,13 +34,15 @@ Options:
                         again on its state dir, as a restart of \`ringmaster serve\` would; the outcome
                         must be the same (a resilience drill)
 
-Exit status: 0 when the scenario's expected outcome happened, 1 when it did not, 2 on bad usage.
+Exit status: 0 when the scenario's expected outcome happened, 1 when it did not, 2 on bad usage (an
+invalid scenario file included). A scenario marked expectedToFail exits 0 when it fails as expected and
+1 when it passes (the issue it waits for may be fixed: remove the marker).
 `;
 
 export async function runRehearseCommand(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { scenario: { type: 'string', default: 'payments' }, plan: { type: 'string' }, out: { type: 'string', default: '.ringmaster' }, json: { type: 'boolean', default: false }, 'no-baseline': { type: 'boolean', default: false }, 'restart-at': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    args = parseArgs({ args: argv, options: { scenario: { type: 'string', default: 'payments' }, plan: { type: 'string' }, out: { type: 'string', default: '.ringmaster' }, json: { type: 'boolean', default: false }, 'no-baseline': { type: 'boolean', default: false }, 'restart-at': { type: 'string' }, list: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } }, strict: true });
   } catch (err) {
     console.error(`ringmaster rehearse: ${(err as Error).message}\n\n${REHEARSE_HELP}`);
     return 2;
@@ -48,7 +52,20 @@ export async function runRehearseCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const root = resolve(__dirname, '..');
-  const scenario = loadScenario(args.values.scenario!, root);
+  let scenario;
+  try {
+    if (args.values.list) {
+      const library = listScenarios(root);
+      const width = Math.max(...library.map((s) => s.name.length));
+      for (const s of library) console.log(`${s.name.padEnd(width)} — ${s.description}${s.expectedToFail ? ` [expected to fail: ${s.expectedToFail}]` : ''}`);
+      return 0;
+    }
+    scenario = loadScenario(args.values.scenario!, root, process.cwd());
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err;
+    console.error(`ringmaster rehearse: ${err.message}`);
+    return 2;
+  }
   if (args.values.plan) scenario.planFile = resolve(args.values.plan);
   const plan = loadPlanOrThrow(scenario.planFile);
   const outDir = resolve(args.values.out!);
@@ -69,12 +86,29 @@ export async function runRehearseCommand(argv: string[]): Promise<number> {
     restartAtMs: parseTimes(args.values['restart-at']),
   });
   if (live) process.stdout.write('\r\x1b[2K');
+  const verdict = verdictOf(scenario, report.outcome);
+  const json = { ...report, ...(scenario.expectedToFail !== undefined ? { expectedToFail: scenario.expectedToFail } : {}), verdict: verdict.kind };
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(outDir, 'report.html'), renderReportHtml(report, summaries, ledgers));
-  if (args.values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (args.values.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   else printSummary(report, outDir, say);
-  return report.outcome === 'passed' ? 0 : 1;
+  say(verdictLine(verdict, report, scenario.file));
+  return exitCodeOf(verdict);
+}
+
+/** The last line: what the outcome means for this scenario (with --json it goes to stderr). */
+export function verdictLine(v: Verdict, r: Report, file: string): string {
+  switch (v.kind) {
+    case 'passed':
+      return '  PASSED';
+    case 'failed':
+      return `  FAILED: ${r.failures.join('; ')}`;
+    case 'failed-as-expected':
+      return `  FAILED AS EXPECTED (expectedToFail: ${v.issue}): ${r.failures.join('; ')}`;
+    case 'unexpectedly-passed':
+      return `  UNEXPECTEDLY PASSED: every expectation was met although the scenario is marked expectedToFail ("${v.issue}"); if that issue is fixed, remove expectedToFail from ${file}`;
+  }
 }
 
 function progressPrinter(say: (m: string) => void, live: boolean): (p: Progress) => void {
@@ -114,6 +148,5 @@ function printSummary(r: Report, outDir: string, say: (m: string) => void): void
     say(`  blast radius: ${r.blastRadius.instancesOnBadVersion} instances in ${r.blastRadius.regionsAffected} region(s) on a bad version; Azure alone: ${r.baseline.instancesOnBadVersion} in ${r.baseline.regionsAffected} (ratio ${r.blastRadius.ratioToBaseline ?? 'n/a'})`);
   }
   say(`  ARM calls: ${r.armCalls.total} · simulated ${r.simulatedDuration} in ${(r.wallMs / 1000).toFixed(1)} s`);
-  say(`  ${r.outcome === 'passed' ? 'PASSED' : 'FAILED'}${r.failures.length ? `: ${r.failures.join('; ')}` : ''}`);
   say(`  report: ${join(outDir, 'report.json')}, ${join(outDir, 'report.html')}`);
 }

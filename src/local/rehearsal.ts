@@ -169,7 +169,7 @@ async function runBaseline(scenario: Scenario, plan: ReleasePlan, outDir: string
  * excluded). Baseline: every plan region targeted and not excluded — Azure alone.
  */
 export function simScenario(s: Scenario, plan: ReleasePlan, mode: 'controlled' | 'baseline'): ScenarioSpec {
-  const extra = (s.sim ?? {}) as ScenarioSpec;
+  const extra: ScenarioSpec = s.sim ?? {};
   const regions = mode === 'baseline' || plan.lever === 'regional-flag' ? planRegions(plan) : plan.rings[0]!.regions;
   const image = plan.image.split('/').at(-1)!;
   const publish = s.publish.map((p) => ({

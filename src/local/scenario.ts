@@ -3,12 +3,12 @@
  * what goes wrong, what an operator does, and the outcome the rehearsal must see. See
  * docs/rehearsal.md for the format.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseDuration, type Phase } from '../core';
-import { formatPath } from '../core/plan';
+import { scenarioSpec, specIssueLines } from '../sim/fleet-spec';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, { error: 'expected a duration like "30m"' });
 const version = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a version like 1.7.0' });
@@ -27,8 +27,13 @@ export const scenarioSchema = z.strictObject({
   publish: z.array(z.strictObject({ at: duration, version })).default([]),
   /** Image Builder runs started by the app's monthly timer at these simulated times. */
   rebakeAt: z.array(duration).default([]),
-  /** Extra simulator behaviour: health rules, replication failures, unrelated unhealthiness (the simulator's scenario format). */
-  sim: z.record(z.string(), z.unknown()).optional(),
+  /** Extra simulator behaviour: health rules, behaviour, timeline — the simulator's own strict scenario format. */
+  sim: scenarioSpec.optional(),
+  /**
+   * The title of the issue whose fix this scenario waits for. The rehearsal still runs it; failing is expected
+   * (exit 0, said so), passing is news (exit 1: remove the marker).
+   */
+  expectedToFail: z.string().min(1).optional(),
   operator: z.array(z.strictObject({ version, when: phase, after: duration.optional(), action: z.enum(['pause', 'resume', 'approve', 'promote', 'abort', 'demote']), actor: z.string().default('rehearsal-operator@contoso.com') })).default([]),
   chat: z.strictObject({ teams: z.enum(['up', 'down', 'slow']).default('up'), slack: z.enum(['up', 'down', 'slow']).default('up') }).default({ teams: 'up', slack: 'up' }),
   /** The notices a bad version's demotion must reach, etc. */
@@ -45,23 +50,60 @@ export type Scenario = z.output<typeof scenarioSchema> & { file: string; fleetFi
 
 export const SCENARIO_DIR = 'examples/scenarios';
 
-/** Loads a scenario by name (examples/scenarios/NAME.yaml) or path; errors name the field. */
-export function loadScenario(nameOrFile: string, root = process.cwd()): Scenario {
-  const file = /[./\\]/.test(nameOrFile) ? resolve(root, nameOrFile) : join(root, SCENARIO_DIR, `${nameOrFile}.yaml`);
+/** A scenario file that cannot be read or is not valid: bad usage (exit 2), one line per problem. */
+export class ScenarioError extends Error {}
+
+/**
+ * Loads a scenario by name (ROOT/examples/scenarios/NAME.yaml) or by path (anything with a dot or a slash),
+ * resolved against `cwd` (default: `root`; the CLI passes the current directory); errors name the field and
+ * suggest the nearest key.
+ */
+export function loadScenario(nameOrFile: string, root = process.cwd(), cwd = root): Scenario {
+  const byPath = /[./\\]/.test(nameOrFile);
+  const file = byPath ? resolve(cwd, nameOrFile) : join(root, SCENARIO_DIR, `${nameOrFile}.yaml`);
   let doc: unknown;
   try {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read scenario ${file}: ${(err as Error).message}`);
+    const known = byPath ? '' : ` (ringmaster rehearse --list shows the library)`;
+    throw new ScenarioError(`cannot read scenario ${file}: ${(err as Error).message}${known}`);
   }
   const r = scenarioSchema.safeParse(doc);
-  if (!r.success) throw new Error(`${file} is not a valid scenario:\n${r.error.issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`).join('\n')}`);
+  if (!r.success) throw new ScenarioError(`${file} is not a valid scenario:\n${specIssueLines(scenarioSchema, doc, r.error.issues).map((l) => `  ${l}`).join('\n')}`);
   const here = dirname(file);
   const at = (p: string) => (isAbsolute(p) ? p : join(here, p));
   const badVersions = r.data.expect.releases.filter((x) => x.finalState === 'demoted').map((x) => x.version);
   return { ...r.data, file, fleetFile: at(r.data.fleet), planFile: at(r.data.plan), badVersions };
 }
 
-export const SCENARIO_NAMES = ['payments', 'monthly-rebake', 'unrelated-unhealthy', 'notify-down', 'replication-failed', 'operator'];
+/** The scenario library (ROOT/examples/scenarios), sorted by name: what `rehearse --list` prints. */
+export function listScenarios(root: string): { name: string; description: string; expectedToFail: string | undefined }[] {
+  const dir = join(root, SCENARIO_DIR);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => {
+      const s = loadScenario(join(dir, f), root, dir);
+      return { name: f.slice(0, -'.yaml'.length), description: s.description, expectedToFail: s.expectedToFail };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * What a rehearsal's outcome means for its scenario. Worked examples: no marker, failed → `failed` (exit 1);
+ * marked expectedToFail, failed → `failed-as-expected` (exit 0); marked, passed → `unexpectedly-passed` (exit 1:
+ * the issue may be fixed, remove the marker).
+ */
+export type Verdict =
+  | { kind: 'passed' }
+  | { kind: 'failed' }
+  | { kind: 'failed-as-expected'; issue: string }
+  | { kind: 'unexpectedly-passed'; issue: string };
+
+export function verdictOf(s: Pick<Scenario, 'expectedToFail'>, outcome: 'passed' | 'failed'): Verdict {
+  if (s.expectedToFail === undefined) return { kind: outcome };
+  return outcome === 'failed' ? { kind: 'failed-as-expected', issue: s.expectedToFail } : { kind: 'unexpectedly-passed', issue: s.expectedToFail };
+}
+
+export const exitCodeOf = (v: Verdict): number => (v.kind === 'passed' || v.kind === 'failed-as-expected' ? 0 : 1);
 
 export type { Phase };
