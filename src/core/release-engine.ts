@@ -120,11 +120,41 @@ function apply(ctx: Ctx, e: ReleaseEvent): string {
     case 'operator':
       return applyOperator(ctx, e);
     case 'superseded':
-      if (isTerminal(d.phase)) return `ignored: release already ${d.phase}`;
-      setPhase(ctx, 'superseded', `superseded by ${e.byVersionId}`);
-      notify(ctx, 'superseded', { reason: `a newer version (${e.byVersionId.split('/').at(-1)}) started its release`, nextStep: 'Nothing: the newer release takes over.' });
-      return 'superseded';
+      return handOver(ctx, e.byVersionId);
   }
+}
+
+/** How long a superseded release keeps watching where it ran, at least (a slow burn shows within it). */
+const HANDOVER_WATCH_MS = 30 * 60_000;
+
+/**
+ * A newer version of the same image started its release. This one opens no more rings; every region where it
+ * has not passed is excluded from latest again (so no new instance takes it) and its rolling upgrades there are
+ * cancelled; where it ran, it is still watched for the current ring's soak (at least 30 minutes): a fault or
+ * instance evidence against it still demotes it. Regions of rings that passed keep it until the newer version
+ * replaces it there.
+ */
+function handOver(ctx: Ctx, byVersionId: string): string {
+  const { d } = ctx;
+  if (isTerminal(d.phase) || d.phase === 'handing-over') return `ignored: release already ${d.phase}`;
+  const newer = byVersionId.split('/').at(-1) ?? byVersionId;
+  const unpassed = d.rings.filter((r) => !r.passedAt).flatMap((r) => Object.keys(r.opened)).sort();
+  cancelInFlight(ctx, `superseded by ${newer}`);
+  const exposed = unpassed.filter((r) => d.targetRegions[r] && !d.targetRegions[r]!.excludeFromLatest);
+  if (exposed.length > 0) {
+    for (const r of exposed) d.targetRegions[r] = { excludeFromLatest: true };
+    ctx.out.push({ kind: 'set-regional-exclude', versionId: d.versionId, regions: exposed, excludeFromLatest: true, cause: `superseded by ${newer}: ${exposed.join(', ')} not passed` });
+  }
+  const soak = parseDuration(d.plan.rings[d.ring]?.soak ?? '0s') ?? 0;
+  const until = new Date(ctx.now.getTime() + Math.max(HANDOVER_WATCH_MS, soak)).toISOString();
+  d.handover = { at: ctx.at, byVersionId, until };
+  d.waitingFor = `superseded by ${newer}: watching where it ran until ${until}`;
+  setPhase(ctx, 'handing-over', `superseded by ${newer}`);
+  notify(ctx, 'superseded', {
+    reason: `a newer version (${newer}) started its release`,
+    nextStep: `${exposed.length ? `${exposed.join(', ')} no longer take${exposed.length === 1 ? 's' : ''} ${d.version}. ` : ''}Ringmaster watches ${d.version} where it ran until ${until}: a fault still demotes it.`,
+  });
+  return `superseded by ${newer}: handing over`;
 }
 
 function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrade-observed' }>): string {
@@ -138,6 +168,9 @@ function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrad
   if (!openedAt) return `ignored: ${set.region} is not open, so the upgrade on ${id} is not of this version`;
   if (e.startTime !== undefined && Date.parse(e.startTime) < Date.parse(openedAt)) {
     return `ignored: upgrade on ${id} started ${e.startTime}, before ${set.region} opened`;
+  }
+  if (d.handover && e.startTime !== undefined && Date.parse(e.startTime) >= Date.parse(d.handover.at)) {
+    return `ignored: upgrade on ${id} started ${e.startTime}, after the hand-over to ${d.handover.byVersionId.split('/').at(-1)}: it is the newer version's`;
   }
   const prev = set.upgrade;
   const acknowledged = prev?.acknowledged && prev.code === e.code && prev.startTime === e.startTime;
@@ -353,7 +386,8 @@ function cancelInFlight(ctx: Ctx, cause: string): void {
 
 function pause(ctx: Ctx, cause: string, facts: Partial<NoticeFacts>): void {
   const { d } = ctx;
-  if (d.phase === 'paused') return;
+  // A release handing over opens nothing any more: there is nothing to hold; the cause is in the decision.
+  if (d.phase === 'paused' || d.phase === 'handing-over') return;
   d.pausedFrom = d.phase;
   d.waitingFor = cause;
   setPhase(ctx, 'paused', cause);
@@ -404,6 +438,12 @@ function step(ctx: Ctx): boolean {
       break;
     case 'soaking':
       soak(ctx);
+      break;
+    case 'handing-over':
+      if (ctx.d.handover && ctx.now.getTime() >= Date.parse(ctx.d.handover.until)) {
+        ctx.d.waitingFor = undefined;
+        setPhase(ctx, 'superseded', `hand-over to ${ctx.d.handover.byVersionId.split('/').at(-1)} complete: no fault of ${ctx.d.version} while it was watched`);
+      }
       break;
     default:
       return false;
@@ -557,6 +597,8 @@ function desiredWake(ctx: Ctx): string | undefined {
   switch (d.phase) {
     case 'soaking':
       return ring?.soakUntil;
+    case 'handing-over':
+      return d.handover?.until;
     case 'held':
       return d.wakeAt && Date.parse(d.wakeAt) > ctx.now.getTime() ? d.wakeAt : undefined;
     case 'opening':

@@ -122,6 +122,7 @@ export type Phase =
   | 'completed'
   | 'demoted'
   | 'aborted'
+  | 'handing-over'
   | 'superseded'
   | 'failed';
 
@@ -196,6 +197,8 @@ export interface ReleaseState {
   waitingFor?: string;
   pausedFrom?: Phase;
   demotion?: { at: string; cause: string; by: string };
+  /** A newer version took over: when, by whom, and until when this release keeps watching where it ran. */
+  handover?: { at: string; byVersionId: string; until: string };
   wakeAt?: string;
   notified: string[];
   transitions: Transition[];
