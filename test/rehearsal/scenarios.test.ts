@@ -41,6 +41,18 @@ describe('rehearsal scenarios', () => {
     expect(report.releases[0]!.rings.map((r) => Boolean(r.completedAt))).toEqual([true, false, false]);
   });
 
+  it('slow-burn: 1.7.0 Completes in the canary, burns during the soak and is demoted there; the early ring never opens', async () => {
+    const { status, report } = await rehearse('slow-burn');
+    const verdict = (report as typeof report & { verdict?: string }).verdict;
+    expect(status, `verdict ${verdict}: ${report.failures.join('; ')}`).toBe(0);
+    expect(verdict).toBe('passed');
+    const release = report.releases[0]!;
+    expect(release).toMatchObject({ version: '1.7.0', finalState: 'demoted', maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(release.rings.filter((r) => r.openedAt).map((r) => r.name)).toEqual(['canary']);
+    expect(release.demotionCause).not.toMatch(/Faulted/); // the platform's checks passed: the upgrades Completed
+    expect(release.instancesUpgraded).toBeLessThanOrEqual(20); // the canary's two sets of ten
+  });
+
   it('operator: the broad ring waits for approval given through the HTTP API', async () => {
     const { status, report } = await rehearse('operator');
     expect(status, report.failures.join('\n')).toBe(0);

@@ -97,6 +97,15 @@ describe('the upgrade engine with health that changes over time', () => {
     }
   });
 
+  it('the slow-burn scenario (30 minutes): the canary sets still Complete — the first batch burns as the last one is checked, 2 of 10 is not over 20 %', () => {
+    const sim = payments({ health: [{ version: '1.7.0', unhealthyPercent: 40, afterUpgrade: '30m' }, { version: '1.7.0', healthy: true }], timeline: [publishCanary] });
+    sim.clock.advance(4 * H);
+    for (const s of eastus(sim)) {
+      expect(s.rolling?.code, s.name).toBe('Completed');
+      expect(unhealthy(s)).toBe(4);
+    }
+  });
+
   it('slow burn: an instance is healthy up to its delay and unhealthy from then on (re-evaluated as time passes)', () => {
     const sim = payments({ health: [{ version: '1.7.0', regions: ['eastus'], unhealthyPercent: 100, afterUpgrade: '30m' }, { version: '1.7.0', healthy: true }], timeline: [publishCanary] });
     const s = sim.findScaleSet('vmss-payments-eastus-1');
