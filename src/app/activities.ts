@@ -5,7 +5,7 @@
  *  - executeCommand carries out one engine command and returns its outcome as data (never throws);
  *  - recordLedger inserts ledger rows keyed by (release, sequence); a row already written is skipped.
  */
-import type { Command, ReleaseEvent, ReleasePlan, ReplicationState } from '../core';
+import { compareVersions, type Command, type ReleaseEvent, type ReleasePlan, type ReplicationState } from '../core';
 import { Throttled, toErrorMessage } from '../azure/errors';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
@@ -47,7 +47,7 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
   if (input.readFleet) {
     try {
       const sets = await ports.readFleet(input.plan);
-      events.push({ kind: 'fleet-observed', scaleSets: sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity })) });
+      events.push({ kind: 'fleet-observed', scaleSets: sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity, ...(s.pinnedVersion ? { pinnedVersion: s.pinnedVersion } : {}) })) });
     } catch (err) {
       errors.push(`fleet read failed: ${toErrorMessage(err)}`);
     }
@@ -56,7 +56,20 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
     const version = await ports.readVersion(input.versionId);
     if (!version) exists = false;
     else {
-      events.push({ kind: 'version-published', versionId: version.id, excludeFromLatest: version.excludeFromLatest, targetRegions: version.targetRegions });
+      // With the fleet (a fresh start), the image's other versions: one that sorts below the newest can never be latest.
+      let newestOtherVersion: string | undefined;
+      if (input.readFleet) {
+        try {
+          const self = version.id.toLowerCase();
+          for (const v of await ports.listVersions(input.plan.image)) {
+            // A version excluded from latest (demoted) is no obstacle: only one that can be latest is.
+            if (v.id.toLowerCase() !== self && !v.excludeFromLatest && (!newestOtherVersion || compareVersions(v.name, newestOtherVersion) > 0)) newestOtherVersion = v.name;
+          }
+        } catch (err) {
+          errors.push(`version list failed: ${toErrorMessage(err)}`);
+        }
+      }
+      events.push({ kind: 'version-published', versionId: version.id, excludeFromLatest: version.excludeFromLatest, targetRegions: version.targetRegions, ...(newestOtherVersion ? { newestOtherVersion } : {}) });
       for (const r of version.replication) {
         if (input.knownReplication[r.region] !== r.state) events.push({ kind: 'replication-observed', versionId: version.id, region: r.region, state: r.state });
       }

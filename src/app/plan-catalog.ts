@@ -15,13 +15,4 @@ export function planCatalog(plans: ReleasePlan[]): PlanCatalog {
   };
 }
 
-/** Compares gallery version names ("1.7.10" > "1.7.9"); Azure requires Major.Minor.Patch integers. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+export { compareVersions } from '../core';

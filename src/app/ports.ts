@@ -17,6 +17,8 @@ export interface ScaleSetView {
   id: string;
   region: string;
   capacity: number;
+  /** The version the set's imageReference names explicitly (it never takes a new latest). */
+  pinnedVersion?: string;
 }
 
 export interface UpgradeView {
@@ -34,7 +36,7 @@ export interface ReleasePorts {
   /** The version with its per-region replication; undefined when it does not exist (any more). */
   readVersion(versionId: string): Promise<VersionView | undefined>;
   /** The versions of an image definition (the reconciler's listing). */
-  listVersions(imageId: string): Promise<{ id: string; name: string; publishedAt?: string }[]>;
+  listVersions(imageId: string): Promise<{ id: string; name: string; publishedAt?: string; excludeFromLatest?: boolean }[]>;
   /** Every scale set of the plan's rings, in one fleet read. */
   readFleet(plan: ReleasePlan): Promise<ScaleSetView[]>;
   /** The instances of each scale set: health and version (undefined when the read failed for that set). */

@@ -20,6 +20,8 @@ export interface ReleaseSummary {
   /** What the watcher should poll: scale sets still upgrading in open regions, with their last fingerprint. */
   watch: { scaleSets: Record<string, string>; replicating: string[]; more?: number };
   transitions: Transition[];
+  /** What a person should know about the fleet (a pinned set, an empty region), the latest few. */
+  findings?: string[];
 }
 
 /**
@@ -45,6 +47,7 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, opened: r.opened, upgraded: r.upgraded, upgradedAt: r.upgradedAt, soakUntil: r.soakUntil, passedAt: r.passedAt, approvedBy: r.approvedBy })),
     watch: isTerminal(s.phase) ? { scaleSets: {}, replicating: [] } : watchList(s),
     transitions: s.transitions.slice(-30),
+    ...(s.findings?.length ? { findings: s.findings.slice(-10).map((f) => f.slice(0, 300)) } : {}),
   };
   return fitStatus(full);
 }

@@ -134,7 +134,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       }
     },
     async listVersions(imageId) {
-      return (await gallery.listVersions(imageId)).map((v) => ({ id: v.id, name: v.name, ...(v.publishedAt ? { publishedAt: v.publishedAt } : {}) }));
+      return (await gallery.listVersions(imageId)).map((v) => ({ id: v.id, name: v.name, excludeFromLatest: v.excludeFromLatest, ...(v.publishedAt ? { publishedAt: v.publishedAt } : {}) }));
     },
     async readFleet(plan) {
       // One query for every ring without a selector, and one per ring with its own (usually none).
@@ -144,7 +144,10 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
         ...plan.rings.filter((r) => r.selector).map((r) => ({ imageId: plan.image, regions: r.regions, selector: r.selector! })),
       ];
       const sets = (await Promise.all(queries.map((q) => fleet.findScaleSets(q)))).flat();
-      return sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity }));
+      return sets.map((s) => {
+        const pinned = /\/versions\/([^/]+)$/i.exec(s.imageReferenceId ?? '')?.[1];
+        return { id: s.id, region: s.region, capacity: s.capacity, ...(pinned ? { pinnedVersion: pinned } : {}) };
+      });
     },
     async readInstances(ids) {
       // One set's failed read leaves that set without evidence this round, not the others.

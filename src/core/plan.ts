@@ -94,6 +94,8 @@ const healthSchema = z.strictObject({
   maxUnhealthyUpgradedInstancePercent: z.number().min(0).max(100).default(20),
   breachOn: z.array(z.enum(BREACH_SOURCES)).default([...BREACH_SOURCES]),
   onWholeSetUnhealthy: z.enum(['pause', 'demote']).default('pause'),
+  /** A ring region with no scale set that tracks latest proves nothing: hold for a person, skip it, or fail. */
+  emptyRing: z.enum(['hold', 'skip', 'fail']).default('hold'),
   warmUp: duration.default('10m'),
   upgradeTimeout: duration.default('6h'),
   alerts: z.array(z.string().min(1)).default([]),

@@ -16,7 +16,7 @@ import { parseDuration } from './duration';
 import { assessInstances, assessUpgrade, UPGRADED_BREACH_CODE, unhealthyUpgradedPercent, WHOLE_SET_CODE } from './health';
 import { noticeCommands } from './notices';
 import type { NoticeKind } from './plan';
-import { isTerminal, openRegions, ringIndexOf, scaleSetsIn } from './release-state';
+import { compareVersions, isTerminal, openRegions, ringIndexOf, scaleSetsIn, trackingSetsIn } from './release-state';
 import type { Command, Decision, NoticeFacts, Phase, ReleaseEvent, ReleaseState } from './types';
 import { openingVerdict } from './windows';
 
@@ -67,6 +67,7 @@ function draft(s: ReleaseState, now: Date): ReleaseState {
     alertsFiring: [...s.alertsFiring],
     gatesFailing: [...s.gatesFailing],
     notified: [...s.notified],
+    findings: [...(s.findings ?? [])],
     transitions: [...s.transitions],
   };
 }
@@ -83,6 +84,12 @@ function apply(ctx: Ctx, e: ReleaseEvent): string {
         demote(ctx, 'the version was excluded from latest outside Ringmaster', 'azure', {}, false);
         return 'version excluded from latest outside Ringmaster: recorded as demoted';
       }
+      if (e.newestOtherVersion && compareVersions(d.version, e.newestOtherVersion) < 0 && !d.rings.some((r) => Object.keys(r.opened).length > 0) && !isTerminal(d.phase)) {
+        const why = `${d.version} sorts below ${e.newestOtherVersion}, the newest version of the image: it can never become latest`;
+        setPhase(ctx, 'failed', why);
+        notify(ctx, 'failed', { reason: why, nextStep: `Publish a version above ${e.newestOtherVersion}; nothing was opened.` });
+        return why;
+      }
       if (d.phase === 'pending') {
         setPhase(ctx, 'staging', 'version published');
         notify(ctx, 'started', { reason: `${d.version} was published`, nextStep: 'Ringmaster opens the first ring when it is ready.' });
@@ -94,7 +101,7 @@ function apply(ctx: Ctx, e: ReleaseEvent): string {
       for (const s of e.scaleSets) {
         if (!regions.has(s.region)) continue;
         const prev = d.scaleSets[s.id];
-        writeSet(ctx, s.id, { ...prev, region: s.region, capacity: s.capacity });
+        writeSet(ctx, s.id, { ...prev, region: s.region, capacity: s.capacity, pinnedVersion: s.pinnedVersion });
       }
       d.fleetByRegion = {};
       for (const [id, s] of Object.entries(d.scaleSets)) (d.fleetByRegion[s.region] ??= []).push(id);
@@ -303,7 +310,13 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
       // The operator judged the stop unrelated to this version. Azure does not retry an automatic
       // upgrade that failed on a version, so start the OS upgrade again where one stopped (open regions only).
       for (const region of openRegions(d)) {
-        if (d.rings[ringIndexOf(d, region)]?.upgraded[region]) continue;
+        const openRing = d.rings[ringIndexOf(d, region)];
+        if (openRing?.upgraded[region]) continue;
+        // An empty region held the release for a person: resuming is their decision to let it pass.
+        if (openRing && d.replication[region] === 'Completed' && trackingSetsIn(d, region).length === 0) {
+          openRing.upgraded[region] = ctx.at;
+          continue;
+        }
         for (const id of scaleSetsIn(d, region)) {
           const s = d.scaleSets[id]!;
           if (!s.upgrade || s.upgrade.code === 'Completed' || s.upgrade.code === 'RollingForward') continue;
@@ -527,7 +540,26 @@ function ringWork(ctx: Ctx): void {
     if (rep !== 'Completed') {
       allReplicated = false;
     } else {
-      const sets = scaleSetsIn(d, region);
+      const sets = trackingSetsIn(d, region);
+      for (const id of scaleSetsIn(d, region)) {
+        const pinned = d.scaleSets[id]?.pinnedVersion;
+        if (pinned !== undefined) finding(ctx, `${shortName(id)} pins ${pinned}: it never takes ${d.version} and is not waited for`);
+      }
+      if (sets.length === 0) {
+        const empty = `${region} has no scale set of the plan that tracks latest: it proves nothing about ${d.version}`;
+        if (d.plan.health.emptyRing === 'skip') {
+          finding(ctx, `${empty}; skipped as the plan says`);
+          ring.upgraded[region] = ctx.at;
+          continue;
+        }
+        if (d.plan.health.emptyRing === 'fail') {
+          setPhase(ctx, 'failed', empty);
+          notify(ctx, 'failed', { ring: ring.name, regions: [region], reason: empty, nextStep: 'Add a scale set that tracks latest to the region, or change health.emptyRing.' });
+          return;
+        }
+        pause(ctx, `${empty}; resume to let ${ring.name} pass without it`, { ring: ring.name, regions: [region] });
+        return;
+      }
       if (planRing.startOsUpgrade) startUpgrades(ctx, region, sets);
       if (sets.every((id) => d.scaleSets[id]?.upgrade?.code === 'Completed')) {
         ring.upgraded[region] = ctx.at;
@@ -631,6 +663,11 @@ function setPhase(ctx: Ctx, to: Phase, cause: string): void {
   if (d.phase === to) return;
   d.transitions.push({ at: ctx.at, from: d.phase, to, ring: d.rings[d.ring]?.name, cause });
   d.phase = to;
+}
+
+/** Records a fact about the fleet once (the ledger gets the decision's cause; the summary lists findings). */
+function finding(ctx: Ctx, text: string): void {
+  if (!ctx.d.findings.includes(text)) ctx.d.findings.push(text);
 }
 
 function notify(ctx: Ctx, kind: NoticeKind, facts: Omit<NoticeFacts, 'version' | 'versionId'>, occurrence = 0): void {

@@ -24,6 +24,7 @@ export function newRelease(plan: ReleasePlan, versionId: string, now: Date): Rel
     alertsFiring: [],
     gatesFailing: [],
     notified: [],
+    findings: [],
     transitions: [],
   };
 }
@@ -60,6 +61,22 @@ export function scaleSetsIn(state: ReleaseState, region: string): string[] {
   const ids = state.fleetByRegion[region] ?? [];
   const explicit = state.plan.rings[ringIndexOf(state, region)]?.scaleSets?.map((s) => s.toLowerCase());
   return explicit ? ids.filter((id) => explicit.includes(id.toLowerCase())) : ids;
+}
+
+/** The scale sets of a region that track latest (pinned ones never take a new version). */
+export function trackingSetsIn(state: ReleaseState, region: string): string[] {
+  return scaleSetsIn(state, region).filter((id) => state.scaleSets[id]?.pinnedVersion === undefined);
+}
+
+/** Compares gallery version names ("1.7.10" > "1.7.9"); Azure requires Major.Minor.Patch integers. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 export function capacityIn(state: ReleaseState, region: string): number {

@@ -40,9 +40,14 @@ export type ReleaseEvent =
       versionId: string;
       excludeFromLatest: boolean;
       targetRegions: { name: string; excludeFromLatest: boolean }[];
+      /** The newest other version of the image definition, when the observation listed them. */
+      newestOtherVersion?: string;
     }
-  /** The scale sets of the plan's rings, as one fleet read found them. */
-  | { kind: 'fleet-observed'; scaleSets: { id: string; region: string; capacity: number }[] }
+  /**
+   * The scale sets of the plan's rings, as one fleet read found them. `pinnedVersion`: the set's
+   * `imageReference` names that version explicitly, so it never takes a new latest.
+   */
+  | { kind: 'fleet-observed'; scaleSets: { id: string; region: string; capacity: number; pinnedVersion?: string }[] }
   | { kind: 'replication-observed'; versionId: string; region: string; state: ReplicationState; message?: string }
   | {
       kind: 'rolling-upgrade-observed';
@@ -146,6 +151,8 @@ export interface RingProgress {
 export interface ScaleSetProgress {
   region: string;
   capacity: number;
+  /** The version its `imageReference` pins: it never takes a new latest and is never waited for. */
+  pinnedVersion?: string;
   upgrade?: {
     code: RollingUpgradeCode;
     startTime?: string;
@@ -201,6 +208,8 @@ export interface ReleaseState {
   handover?: { at: string; byVersionId: string; until: string };
   wakeAt?: string;
   notified: string[];
+  /** What a person should know about the fleet, once each (a pinned set, an empty region). */
+  findings: string[];
   transitions: Transition[];
 }
 

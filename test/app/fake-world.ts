@@ -24,8 +24,8 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
       return v && { id, excludeFromLatest: v.excludeFromLatest, targetRegions: [...v.targetRegions].map(([name, excludeFromLatest]) => ({ name, excludeFromLatest })), replication: [...v.replication].map(([region, state]) => ({ region, state })) };
     },
     async listVersions() {
-      calls.push('listVersions');
-      return [...versions.keys()].map((id) => ({ id, name: id.split('/').at(-1)! }));
+      calls.push('readVersionList');
+      return [...versions].map(([id, v]) => ({ id, name: id.split('/').at(-1)!, excludeFromLatest: v.excludeFromLatest }));
     },
     async readFleet() {
       calls.push('readFleet');
