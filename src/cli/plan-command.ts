@@ -1,5 +1,5 @@
 /** `ringmaster plan validate FILE`: ok and a summary of rings, or every error with its path. */
-import { formatDuration, parseDuration, planName } from '../core';
+import { formatDuration, pairWarnings, parseDuration, planName } from '../core';
 import { readPlanFile } from './plan-file';
 
 export const PLAN_HELP = `Usage: ringmaster plan validate FILE
@@ -40,5 +40,6 @@ export function runPlanCommand(argv: string[], out: (s: string) => void = consol
   if (plan.windows.length) out(`  windows: ${plan.windows.map((w) => `${w.days.join('/')} ${w.from}-${w.to} ${w.timeZone}`).join('; ')}`);
   if (plan.freezes.length) out(`  freezes: ${plan.freezes.map((f) => `${f.from} → ${f.to}`).join('; ')}`);
   out(`  notify: ${plan.notify.length} route${plan.notify.length === 1 ? '' : 's'}${plan.rebake ? ` · rebake ${plan.rebake.schedule}` : ''}`);
+  for (const w of pairWarnings(plan)) out(`warning: ${w}`);
   return 0;
 }

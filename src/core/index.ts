@@ -9,3 +9,4 @@ export * from './types';
 export * from './windows';
 export * from './preflight';
 export * from './notices';
+export * from './region-pairs';

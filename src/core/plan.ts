@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { pairsIn, splitPairs } from './region-pairs';
 
 /** Notice kinds a route can subscribe to. */
 export const NOTICE_KINDS = [
@@ -78,6 +79,8 @@ const ringSchema = z.strictObject({
   soak: duration.default('0s'),
   approval: z.enum(['required', 'none']).default('none'),
   startOsUpgrade: z.boolean().default(false),
+  /** Opt out of the region-pair check for this ring (plan validate warns). */
+  allowPairedRegions: z.boolean().default(false),
 });
 
 const metricGateSchema = z.strictObject({
@@ -179,6 +182,17 @@ export const releasePlanSchema = z
         } else regionRing.set(r, ring.name);
       });
     });
+    plan.rings.forEach((ring, i) => {
+      if (ring.allowPairedRegions) return;
+      const pairs = pairsIn(ring.regions);
+      if (pairs.length === 0) return;
+      const [a, b] = splitPairs(ring.regions);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rings', i, 'regions'],
+        message: `${pairs.map(([x, y]) => `${x} and ${y}`).join('; ')} ${pairs.length === 1 ? 'are an Azure region pair' : 'are Azure region pairs'}: Azure never updates both halves of a pair in one phase, and a bad image in both takes away each one's disaster-recovery partner. Split the ring: ${ring.name}-a: [${a.join(', ')}], ${ring.name}-b: [${b.join(', ')}] — or set allowPairedRegions: true on it`,
+      });
+    });
     plan.notify.forEach((route, i) => {
       route.rings?.forEach((name, j) => {
         if (!seenRings.has(name)) {
@@ -214,6 +228,13 @@ export function validatePlan(doc: unknown): PlanResult {
     ok: false,
     errors: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
   };
+}
+
+/** Warnings for a valid plan: rings that opted out of the region-pair check and hold a pair. */
+export function pairWarnings(plan: ReleasePlan): string[] {
+  return plan.rings.flatMap((ring, i) =>
+    ring.allowPairedRegions ? pairsIn(ring.regions).map(([a, b]) => `rings[${i}] ${ring.name}: ${a} and ${b} are an Azure region pair, opened together (allowPairedRegions)`) : [],
+  );
 }
 
 /** ['rings', 2, 'soak'] → "rings[2].soak"; [] → "(plan)". */

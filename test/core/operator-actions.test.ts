@@ -38,7 +38,7 @@ describe('approve vs approve-budget', () => {
 
   it('approve on a ring whose plan requires approval opens it; approve-budget there is refused', () => {
     const plan = planWith({});
-    const overrides = { rings: plan.rings.map((r, i) => (i === 0 ? { name: r.name, regions: r.regions, soak: r.soak, approval: 'required' } : { name: r.name, regions: r.regions, soak: r.soak })) };
+    const overrides = { rings: plan.rings.map((r, i) => (i === 0 ? { name: r.name, regions: r.regions, soak: r.soak, approval: 'required' } : { name: r.name, regions: r.regions, soak: r.soak, allowPairedRegions: r.allowPairedRegions })) };
     const s = start(overrides);
     expect(s.phase).toBe('awaiting-approval');
     expect(decide(s, act('approve-budget'), T0).cause).toMatch(/^refused: canary awaits its plan's approval, not a budget approval/);

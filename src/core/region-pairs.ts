@@ -1,0 +1,79 @@
+/**
+ * Azure region pairs. Azure never updates both regions of a pair in one phase of its own platform updates, and a
+ * bad image in both halves of a pair takes away each one's disaster-recovery partner, so a ring should not hold
+ * both. ARM publishes the pairs (`subscriptions.listLocations` → `metadata.pairedRegion`); this built-in table is
+ * what a plan is checked against offline. It follows Microsoft's published list of cross-region replication pairs
+ * ("Azure cross-region replication pairings for all geographies", learn.microsoft.com, reliability docs); some
+ * pairs are one-way (West US 3 → East US, whose own pair is West US). Pure data and functions.
+ */
+const PAIRS: Record<string, string> = {
+  eastus: 'westus',
+  westus: 'eastus',
+  eastus2: 'centralus',
+  centralus: 'eastus2',
+  northcentralus: 'southcentralus',
+  southcentralus: 'northcentralus',
+  westus2: 'westcentralus',
+  westcentralus: 'westus2',
+  westus3: 'eastus',
+  canadacentral: 'canadaeast',
+  canadaeast: 'canadacentral',
+  brazilsouth: 'southcentralus',
+  northeurope: 'westeurope',
+  westeurope: 'northeurope',
+  uksouth: 'ukwest',
+  ukwest: 'uksouth',
+  francecentral: 'francesouth',
+  francesouth: 'francecentral',
+  germanywestcentral: 'germanynorth',
+  germanynorth: 'germanywestcentral',
+  switzerlandnorth: 'switzerlandwest',
+  switzerlandwest: 'switzerlandnorth',
+  norwayeast: 'norwaywest',
+  norwaywest: 'norwayeast',
+  swedencentral: 'swedensouth',
+  swedensouth: 'swedencentral',
+  eastasia: 'southeastasia',
+  southeastasia: 'eastasia',
+  australiaeast: 'australiasoutheast',
+  australiasoutheast: 'australiaeast',
+  australiacentral: 'australiacentral2',
+  australiacentral2: 'australiacentral',
+  japaneast: 'japanwest',
+  japanwest: 'japaneast',
+  koreacentral: 'koreasouth',
+  koreasouth: 'koreacentral',
+  centralindia: 'southindia',
+  southindia: 'centralindia',
+  westindia: 'southindia',
+  southafricanorth: 'southafricawest',
+  southafricawest: 'southafricanorth',
+  uaenorth: 'uaecentral',
+  uaecentral: 'uaenorth',
+};
+
+/** The region Azure pairs `region` with, if any. */
+export function pairedRegion(region: string): string | undefined {
+  return PAIRS[region.toLowerCase()];
+}
+
+/** The pairs among `regions`, in the order their first halves appear (a pair counts either way). */
+export function pairsIn(regions: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  regions.forEach((a, i) => {
+    for (const b of regions.slice(i + 1)) {
+      if (pairedRegion(a) === b || pairedRegion(b) === a) out.push([a, b]);
+    }
+  });
+  return out;
+}
+
+/**
+ * A split of `regions` that keeps every pair apart: the second half of each pair moves to the second ring.
+ *
+ * @example splitPairs(['northeurope', 'westeurope', 'southeastasia']) // [['northeurope', 'southeastasia'], ['westeurope']]
+ */
+export function splitPairs(regions: readonly string[]): [string[], string[]] {
+  const second = new Set(pairsIn(regions).map(([, b]) => b));
+  return [regions.filter((r) => !second.has(r)), regions.filter((r) => second.has(r))];
+}
