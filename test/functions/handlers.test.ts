@@ -61,10 +61,13 @@ describe('handlers', async () => {
     data: { resourceUri, operationName: 'Microsoft.Compute/galleries/images/versions/write', status: 'Succeeded', subscriptionId: '00000000-0000-0000-0000-000000000001', tenantId: 't', correlationId: `corr-${id}`, resourceProvider: 'Microsoft.Compute', authorization: {}, claims: {}, httpRequest: {} },
   });
 
-  it('a malformed Event Grid event is rejected with the field named, and starts nothing', async () => {
+  it('a malformed Event Grid event is acknowledged and logged with the field named (a throw would make Event Grid retry it for 24 h), and starts nothing', async () => {
     const bad = writeEvent(versionId('1.7.0'));
     delete (bad.data as Partial<typeof bad.data>).resourceUri;
-    await expect(handler('onResourceEvent')(bad, context('onResourceEvent'))).rejects.toThrow(/resourceUri/);
+    const lines: string[] = [];
+    const ctx = new InvocationContext({ functionName: 'onResourceEvent', invocationId: 'test', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
+    await expect(handler('onResourceEvent')(bad, ctx)).resolves.toBeUndefined();
+    expect(lines.join('\n')).toMatch(/malformed event acknowledged, not routed: .*resourceUri/);
     expect(rec.started).toEqual([]);
   });
 
