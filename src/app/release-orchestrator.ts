@@ -228,7 +228,12 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       const blocker = pending.find((p) => announces(n.command.notice, p.command));
       if (!blocker) notices.push(n);
       else {
-        if (!n.held) row('notice', `${n.command.channel} ${n.command.notice} held until ARM accepts ${blocker.command.kind} (${blocker.detail}${blocker.retryAfterMs ? `; retrying after ${Math.round(blocker.retryAfterMs / 1000)} s` : ''})`, { notice: n.command.notice, channel: n.command.channel, held: true });
+        const retrying = `${blocker.detail}${blocker.retryAfterMs ? `; retrying after ${Math.round(blocker.retryAfterMs / 1000)} s` : ''}`;
+        if (!n.held) {
+          row('notice', `${n.command.channel} ${n.command.notice} held until ARM accepts ${blocker.command.kind} (${retrying})`, { notice: n.command.notice, channel: n.command.channel, held: true });
+          // Say what is true meanwhile, once, to the same route: the version is being demoted, not demoted.
+          if (n.command.notice === 'demoted') notices.push({ command: { ...n.command, notice: 'demoting', dedupeKey: `${n.command.dedupeKey}|demoting`, facts: { ...n.command.facts, reason: `demoting: ARM has not accepted the write yet (${retrying}). ${n.command.facts.reason}`, nextStep: 'Nothing yet: Ringmaster retries the write and says "demoted" once ARM accepts it.' } }, tries: 0 });
+        }
         pendingNotices.push({ ...n, held: true });
       }
     }

@@ -18,6 +18,7 @@ export const NOTICE_KINDS = [
   'held',
   'paused',
   'resumed',
+  'demoting',
   'demoted',
   'completed',
   'aborted',

@@ -109,6 +109,11 @@ describe('safety before bookkeeping', () => {
     const firstNotice = rows.find((r) => r.kind === 'notice' && (r.payload as { notice?: string; delivered?: boolean }).notice === 'demoted' && (r.payload as { delivered?: boolean }).delivered);
     expect(Date.parse(firstNotice!.at)).toBeGreaterThanOrEqual(accepted);
     expect(rows.some((r) => r.kind === 'notice' && /demoted held until ARM accepts demote-version .*retrying after 120 s/.test(r.cause))).toBe(true);
+    // While the write is retried, the routes of "demoted" are told what is true, once: demoting, not demoted.
+    const demoting = w.notices.filter((n) => n.notice === 'demoting');
+    expect(demoting.map((n) => n.channel).sort()).toEqual(['slack', 'teams']);
+    expect(demoting[0]!.facts.reason).toMatch(/demoting: ARM has not accepted the write yet .*retrying after 120 s/);
+    expect(w.notices.findIndex((n) => n.notice === 'demoting')).toBeLessThan(w.notices.findIndex((n) => n.notice === 'demoted'));
     host.close();
   });
 
