@@ -87,7 +87,8 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
     webhookReceivers: [
       {
         name: 'ringmaster-onAlert'
-        serviceUri: 'https://${functionApp.properties.defaultHostName}/api/alerts?code=${listKeys('${functionApp.id}/host/default', '2025-03-01').functionKeys.default}'
+        // onAlert's own function key: it authorizes the alert webhook only, never the operator API (pause, approve…).
+        serviceUri: 'https://${functionApp.properties.defaultHostName}/api/alerts?code=${listKeys('${functionApp.id}/functions/onAlert', '2025-03-01').default}'
         useCommonAlertSchema: true
         useAadAuth: false
       }

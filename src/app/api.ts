@@ -13,6 +13,19 @@ import type { ReleaseInstance, ReleaseRuntime } from './release-runtime';
 export interface ApiDeps {
   runtime: ReleaseRuntime;
   ledger: Ledger;
+  /**
+   * Who vouches for the operator (`RINGMASTER_OPERATOR_IDENTITY`): `entra` — App Service authentication in front
+   * of the app, which sets `x-ms-client-principal-name` and drops any copy a client sends; `key` (default) —
+   * function keys, whose checked key's name the local host passes as `x-ringmaster-key-name`.
+   */
+  identity?: 'entra' | 'key';
+}
+
+/** The operator as the platform vouches for them, never the body's word; undefined when Entra ID has no principal. */
+export function operatorOf(req: HttpRequest, identity: 'entra' | 'key' = 'key'): string | undefined {
+  if (identity === 'entra') return req.headers.get('x-ms-client-principal-name')?.trim().slice(0, 200) || undefined;
+  const key = req.headers.get('x-ringmaster-key-name')?.trim();
+  return `function key ${key ? key.slice(0, 60) : '(unnamed)'}`;
 }
 
 const ACTIONS: readonly OperatorAction[] = OPERATOR_ACTIONS;
@@ -35,6 +48,9 @@ export async function actOnRelease(req: HttpRequest, deps: ApiDeps): Promise<Htt
   if (!ACTIONS.includes(action as OperatorAction)) {
     return { status: 400, jsonBody: { error: { code: 'UnknownAction', message: `action must be one of ${ACTIONS.join(', ')}; got "${action}"` } } };
   }
+  // Authenticate (who vouches for the operator) before reading the body.
+  const actor = operatorOf(req, deps.identity);
+  if (actor === undefined) return { status: 401, jsonBody: { error: { code: 'NoPrincipal', message: 'sign in: the operator API takes actions only from an Entra ID principal (App Service authentication)' } } };
   let body: { actor?: unknown; reason?: unknown } = {};
   const text = await req.text();
   if (text.trim() !== '') {
@@ -44,8 +60,9 @@ export async function actOnRelease(req: HttpRequest, deps: ApiDeps): Promise<Htt
       return { status: 400, jsonBody: { error: { code: 'InvalidJson', message: 'the body must be JSON like {"actor":"alice@contoso.com","reason":"…"}' } } };
     }
   }
-  const actor = typeof body.actor === 'string' && body.actor.trim() ? body.actor.trim().slice(0, 200) : 'api';
-  const reason = typeof body.reason === 'string' ? body.reason.slice(0, 500) : undefined;
+  const claimed = typeof body.actor === 'string' && body.actor.trim() ? body.actor.trim().slice(0, 200) : undefined;
+  const said = typeof body.reason === 'string' ? body.reason.slice(0, 500) : undefined;
+  const reason = [said, claimed && claimed !== actor ? `claimed to act as ${claimed}` : undefined].filter(Boolean).join('; ') || undefined;
   const instance = await deps.runtime.get(id);
   if (!instance) return notFound(id);
   const phase = instance.summary?.phase;

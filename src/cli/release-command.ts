@@ -127,7 +127,8 @@ export async function runReleaseCommand(argv: string[], io: CliIo = consoleIo): 
   const res = await call(target, 'POST', `${path}/${verb}`, payload, io, `release ${verb} ${id}`);
   if (typeof res === 'number') return res;
   if (values.json) return (io.out(JSON.stringify(res.body, null, 2)), 0);
-  io.out(`${verb} ${id}: accepted (HTTP ${res.status}) as ${actor}. The release decides in its current state; \`ringmaster release show ${id}\` shows the outcome in its ledger.`);
+  const recorded = (res.body as { actor?: string } | undefined)?.actor ?? actor;
+  io.out(`${verb} ${id}: accepted (HTTP ${res.status}) as ${recorded}${recorded !== actor ? ` (you said ${actor}; the app records who it authenticated)` : ''}. The release decides in its current state; \`ringmaster release show ${id}\` shows the outcome in its ledger.`);
   return 0;
 }
 

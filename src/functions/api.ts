@@ -5,7 +5,7 @@ import { actOnRelease, dashboard, health, listReleases, showRelease, type ApiDep
 import { appDeps, runtimeFor } from './deps';
 
 type ApiHandler = (req: HttpRequest, deps: ApiDeps) => Promise<HttpResponseInit>;
-const withDeps = (h: ApiHandler) => (req: HttpRequest, context: InvocationContext) => h(req, { runtime: runtimeFor(context), ledger: appDeps().ports.ledger });
+const withDeps = (h: ApiHandler) => (req: HttpRequest, context: InvocationContext) => h(req, { runtime: runtimeFor(context), ledger: appDeps().ports.ledger, identity: appDeps().settings.operatorIdentity });
 const durable = [df.input.durableClient()];
 
 app.http('listReleases', { methods: ['GET'], authLevel: 'function', route: 'releases', extraInputs: durable, handler: withDeps(listReleases) });

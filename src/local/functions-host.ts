@@ -32,8 +32,10 @@ export interface LocalHostOptions {
   allowRemote?: boolean;
   clock: HostClock;
   stateDir: string;
-  /** Key for authLevel 'function' routes. */
+  /** Key for authLevel 'function' routes (the host's default key: every function). */
   functionKey: string;
+  /** Function-level keys, as Azure has them: each authorizes only its function (e.g. `{ onAlert: KEY }`). */
+  functionKeys?: Record<string, string>;
   /** Key Event Grid must present on the webhook URL (`code=`), like the host's eventgrid_extension key. */
   systemKey: string;
   /** Settings for %NAME% resolution in trigger properties. */
@@ -135,14 +137,22 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       if (!params) continue;
       const methods = (r.trigger.methods as string[] | undefined) ?? ['GET', 'POST'];
       if (!methods.includes(method)) continue;
+      // Which key was checked is passed on as x-ringmaster-key-name (a client's own copy is dropped): the operator
+      // API records it as the actor. A function-level key authorizes its function only.
+      let keyName: string | undefined;
       if (r.trigger.authLevel !== 'anonymous') {
         const key = header(req, 'x-functions-key') ?? url.searchParams.get('code') ?? '';
-        if (!keyMatches(key, options.functionKey)) return send(res, 401, { error: { code: 'Unauthorized', message: 'missing or wrong function key (x-functions-key header or code= query)' } });
+        const own = options.functionKeys?.[r.name];
+        keyName = keyMatches(key, options.functionKey) ? 'default' : own !== undefined && keyMatches(key, own) ? `${r.name}:default` : undefined;
+        if (!keyName) return send(res, 401, { error: { code: 'Unauthorized', message: 'missing or wrong function key (x-functions-key header or code= query)' } });
       }
       const request = new HttpRequest({
         method,
         url: `http://${host}:${port}${url.pathname}${url.search}`,
-        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+        headers: {
+          ...Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'x-ringmaster-key-name').map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+          ...(keyName ? { 'x-ringmaster-key-name': keyName } : {}),
+        },
         query: Object.fromEntries(url.searchParams),
         params,
         ...(body ? { body: { string: body } } : {}),

@@ -134,13 +134,14 @@ describe('ringmaster releases / release against a local serve', () => {
   it('pauses it: 202, and the ledger shows the pause once the host is idle', async () => {
     const h = harness();
     expect(await runReleaseCommand(['pause', RELEASE, ...target, '--actor', 'alice@contoso.com', '--reason', 'change freeze'], h.io), h.errors()).toBe(0);
-    expect(h.text()).toContain('accepted (HTTP 202) as alice@contoso.com');
+    // The app records who it authenticated (here the function key), never the body's word.
+    expect(h.text()).toContain('accepted (HTTP 202) as function key default (you said alice@contoso.com');
     await s.host.whenIdle();
     const j = harness();
     expect(await runReleaseCommand(['show', RELEASE, ...target, '--json'], j.io)).toBe(0);
     const shown = JSON.parse(j.text()) as { release: { phase: string }; ledger: LedgerEntry[] };
     expect(shown.release.phase).toBe('paused');
-    expect(shown.ledger.some((e) => e.cause.includes('paused by alice@contoso.com (change freeze)'))).toBe(true);
+    expect(shown.ledger.some((e) => e.cause.includes('paused by function key default (change freeze; claimed to act as alice@contoso.com)'))).toBe(true);
     const t = harness();
     expect(await runReleasesCommand(target, t.io)).toBe(0);
     expect(t.text()).toMatch(new RegExp(`${RELEASE.replace(/[.]/g, '\\.')}\\s+1\\.1\\.0\\s+paused`));

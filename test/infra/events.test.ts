@@ -87,7 +87,7 @@ describeWithArm('the system topic is a parameter: the existing one, or one creat
 describeWithArm('alerts (compiled ARM JSON)', (arm) => {
   const wiring = (): ArmTemplate => moduleTemplate(arm(), 'wiring');
 
-  it('an action group (common alert schema) → the onAlert route with the function key', () => {
+  it("an action group (common alert schema) → the onAlert route with onAlert's own function key (it cannot call the operator API)", () => {
     const [group] = ofType(wiring(), 'Microsoft.Insights/actionGroups');
     const receivers = (group?.properties as { webhookReceivers: { serviceUri: string; useCommonAlertSchema: boolean }[] }).webhookReceivers;
     expect(receivers).toHaveLength(1);
@@ -96,7 +96,8 @@ describeWithArm('alerts (compiled ARM JSON)', (arm) => {
     expect(print(uri)).toContain("'https://{0}/api/alerts?code={1}'");
     const keys = callsOf(uri, 'listKeys');
     expect(keys).toHaveLength(1);
-    expect(print(keys[0]!)).toContain("'{0}/host/default'");
+    expect(print(keys[0]!)).toContain("'{0}/functions/onAlert'");
+    expect(print(keys[0]!)).not.toContain('host/default');
   });
 
   it('one activity-log alert per fleet subscription, each deployed at that subscription, each scoped to it alone', () => {

@@ -109,6 +109,8 @@ export interface Stack {
   plan: ReleasePlan;
   env: Record<string, string>;
   functionKey: string;
+  /** onAlert's own function-level key (what the action group's webhook carries). */
+  alertKey: string;
   systemKey: string;
   logs: string[];
   hook(fn: 'onResourceEvent' | 'onReleaseEvent', code?: string): string;
@@ -149,8 +151,9 @@ export async function startStack(opts: { throttling?: boolean; seed?: number } =
   const clock = new SteppedClock(() => sim.clock.now());
   const functionKey = randomBytes(24).toString('base64url');
   const systemKey = randomBytes(24).toString('base64url');
+  const alertKey = randomBytes(24).toString('base64url');
   const logs: string[] = [];
-  const host = await startLocalHost({ clock, stateDir: mkdtempSync(join(tmpdir(), 'rm-stack-')), functionKey, systemKey, settings: env, deps, loadApp: appLoader(), log: (m) => logs.push(m), timers: false });
+  const host = await startLocalHost({ clock, stateDir: mkdtempSync(join(tmpdir(), 'rm-stack-')), functionKey, functionKeys: { onAlert: alertKey }, systemKey, settings: env, deps, loadApp: appLoader(), log: (m) => logs.push(m), timers: false });
   const settle = async () => {
     for (let i = 0; i < 200; i++) {
       await Promise.all([sim.eventGrid.idle(), host.whenIdle()]);
@@ -170,6 +173,7 @@ export async function startStack(opts: { throttling?: boolean; seed?: number } =
     plan,
     env,
     functionKey,
+    alertKey,
     systemKey,
     logs,
     hook: (fn, code = systemKey) => `${host.url}/runtime/webhooks/eventgrid?functionName=${fn}&code=${encodeURIComponent(code)}`,
