@@ -18,7 +18,7 @@ import { noticeCommands } from './notices';
 import type { NoticeKind } from './plan';
 import { compareVersions, isTerminal, openRegions, ringIndexOf, scaleSetsIn, trackingSetsIn } from './release-state';
 import type { Command, Decision, NoticeFacts, Phase, ReleaseEvent, ReleaseState } from './types';
-import { openingVerdict } from './windows';
+import { nextHoldStart, openingVerdict } from './windows';
 
 interface Ctx {
   d: ReleaseState;
@@ -447,7 +447,7 @@ function step(ctx: Ctx): boolean {
       break;
     case 'opening':
     case 'upgrading':
-      ringWork(ctx);
+      if (!holdOpenRegions(ctx)) ringWork(ctx);
       break;
     case 'soaking':
       soak(ctx);
@@ -583,6 +583,37 @@ function ringWork(ctx: Ctx): void {
   setPhase(ctx, 'soaking', `${ring.name}: every scale set upgraded; soaking ${planRing.soak}`);
 }
 
+/**
+ * A freeze, or the end of a window, while regions of the current ring are open: the platform would still pick
+ * the version up (30–60 minutes after a region can see it), so every open region whose scale sets have not
+ * started upgrading is excluded from latest again, and opened again when the hold ends (the `held` path). A
+ * region already rolling is left: the gates still judge it. Returns true when it took the ring back.
+ */
+function holdOpenRegions(ctx: Ctx): boolean {
+  const { d } = ctx;
+  const verdict = openingVerdict(d.plan, ctx.now);
+  if (verdict.allowed) return false;
+  const ring = d.rings[d.ring]!;
+  const idle = Object.entries(ring.opened)
+    .filter(([region, openedAt]) => !ring.upgraded[region] && trackingSetsIn(d, region).every((id) => !startedSince(d.scaleSets[id]?.upgrade?.startTime, openedAt)))
+    .map(([region]) => region)
+    .sort();
+  if (idle.length === 0) return false;
+  for (const r of idle) {
+    delete ring.opened[r];
+    d.targetRegions[r] = { excludeFromLatest: true };
+  }
+  ctx.out.push({ kind: 'set-regional-exclude', versionId: d.versionId, regions: idle, excludeFromLatest: true, cause: `${verdict.reason}: ${idle.join(', ')} taken back before the platform picks ${d.version} up` });
+  if (Object.keys(ring.opened).length > 0) return false;
+  wait(ctx, 'held', 'held', `${ring.name} held: ${verdict.reason}; ${idle.join(', ')} taken back until then`, `Ringmaster opens it again at ${verdict.nextCheckAt.toISOString()} or later.`);
+  d.wakeAt = verdict.nextCheckAt.toISOString();
+  return true;
+}
+
+function startedSince(startTime: string | undefined, openedAt: string): boolean {
+  return startTime !== undefined && Date.parse(startTime) >= Date.parse(openedAt);
+}
+
 function startUpgrades(ctx: Ctx, region: string, sets: string[]): void {
   for (const id of sets) {
     const s = ctx.d.scaleSets[id]!;
@@ -636,11 +667,14 @@ function desiredWake(ctx: Ctx): string | undefined {
     case 'opening':
     case 'upgrading': {
       const timeout = parseDuration(d.plan.health.upgradeTimeout) ?? 0;
-      if (!ring || timeout === 0) return undefined;
+      if (!ring) return undefined;
       const times = Object.entries(ring.opened)
         .filter(([r]) => !ring.upgraded[r])
-        .map(([, t]) => Date.parse(t) + timeout);
-      return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
+        .map(([, t]) => (timeout > 0 ? Date.parse(t) + timeout : Infinity));
+      // A freeze or a window's end ahead: look at the open regions then (they may have to be taken back).
+      const hold = nextHoldStart(d.plan, ctx.now)?.getTime() ?? Infinity;
+      const at = Math.min(hold, ...times);
+      return Number.isFinite(at) ? new Date(at).toISOString() : undefined;
     }
     default:
       return undefined;

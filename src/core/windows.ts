@@ -26,6 +26,29 @@ export function openingVerdict(plan: ReleasePlan, now: Date): OpeningVerdict {
   return { allowed: false, reason: 'outside the maintenance windows', nextCheckAt: nextWindowStart(plan, now) };
 }
 
+/**
+ * When ring openings will next be held, after `now`: the start of the next freeze, or the end of the current window
+ * (the first minute outside every window, found like `nextWindowStart`). Undefined when nothing holds within the
+ * horizon (8 days).
+ */
+export function nextHoldStart(plan: ReleasePlan, now: Date): Date | undefined {
+  const t0 = now.getTime();
+  const freeze = plan.freezes.map((f) => Date.parse(f.from)).filter((t) => t > t0).sort((a, b) => a - b)[0];
+  let windowEnd: number | undefined;
+  if (plan.windows.length > 0 && inAnyWindow(plan, now)) {
+    const start = Math.ceil(t0 / 60_000) * 60_000;
+    for (let t = start; t <= start + HORIZON_MS; t += STEP_MS) {
+      if (inAnyWindow(plan, new Date(t))) continue;
+      let first = t;
+      for (let m = t - 60_000; m > t - STEP_MS && m > t0 && !inAnyWindow(plan, new Date(m)); m -= 60_000) first = m;
+      windowEnd = first;
+      break;
+    }
+  }
+  const at = Math.min(freeze ?? Infinity, windowEnd ?? Infinity);
+  return Number.isFinite(at) ? new Date(at) : undefined;
+}
+
 /** True when `at` falls inside one of the plan's windows (a window whose `to` ≤ `from` spans midnight). */
 export function inAnyWindow(plan: ReleasePlan, at: Date): boolean {
   return plan.windows.some((w) => {
