@@ -33,6 +33,11 @@ export function durableRuntime(client: DurableClient): ReleaseRuntime {
         : await client.getStatusAll();
       return statuses.map(toInstance);
     },
+    async purge(createdBefore) {
+      const S = df.OrchestrationRuntimeStatus;
+      const r = await client.purgeInstanceHistoryBy({ createdTimeTo: createdBefore, runtimeStatus: [S.Completed, S.Failed, S.Terminated] });
+      return r.instancesDeleted;
+    },
   };
 }
 

@@ -35,6 +35,8 @@ export interface OrchestratorInput {
   roundsPerGeneration?: number;
   /** Rolling-upgrade reads per round at most (default 50): a large open ring is read in turns, hinted sets first. */
   maxUpgradeReads?: number;
+  /** Scale sets whose instances are listed per round at most (default 4, in turns, hinted first): a list is a page per 50 VMs. */
+  maxInstanceReads?: number;
   /** The longest Retry-After honoured before a failed command is tried again (ms, default 1 h). */
   maxRetryAfterMs?: number;
   /**
@@ -66,6 +68,7 @@ interface PendingNotice {
 }
 
 const DEFAULT_UPGRADE_READS = 50;
+const DEFAULT_INSTANCE_READS = 4;
 /** Waiters yielded at each wait point: up to this many buffered signals are taken in one round. */
 const WAITERS_PER_WAIT = 16;
 /** A generation continues as new after this many signals, whatever its rounds (its history stays short). */
@@ -174,7 +177,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       plan: input.plan,
       readFleet: round === 0 || !state.fleetObserved,
       scaleSetIds: upgradeReads(Object.keys(watch.scaleSets), hint, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
-      instanceSetIds: upgradeReads(evidenceList(state), hint, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
+      instanceSetIds: upgradeReads(evidenceList(state), hint, sequence, input.maxInstanceReads ?? DEFAULT_INSTANCE_READS),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,
       readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),

@@ -21,6 +21,11 @@ export interface ReleaseRuntime {
   get(instanceId: string): Promise<ReleaseInstance | undefined>;
   /** Every release (the API); `{ active: true }`: running ones only (the watcher and the router, every minute). */
   list(filter?: { active?: boolean }): Promise<ReleaseInstance[]>;
+  /**
+   * Deletes the orchestration history of releases that ended (completed, failed, terminated) and were created
+   * before `createdBefore`; returns how many. The ledger keeps their record. Running releases are never purged.
+   */
+  purge?(createdBefore: Date): Promise<number>;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface AppSettings {
   /** `RINGMASTER_LEDGER_ACCOUNT_URL`: a Table endpoint reached with the app's identity (Entra ID, no keys). */
   ledgerAccountUrl?: string;
   dashboardUrl?: string;
+  /** `RINGMASTER_PURGE_AFTER_DAYS` (default 30): ended releases' orchestration history is purged after this long. */
+  purgeAfterMs: number;
   /** `RINGMASTER_OPERATOR_IDENTITY`: `entra` when App Service authentication fronts the operator API; else `key`. */
   operatorIdentity: 'entra' | 'key';
   /** `RINGMASTER_IDLE_POLL_SECONDS` (default 600): the longest a release sleeps without a signal. */
@@ -68,6 +70,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     storageConnection: env.RINGMASTER_LEDGER_CONNECTION ?? env.AzureWebJobsStorage,
     ...(env.RINGMASTER_LEDGER_ACCOUNT_URL ? { ledgerAccountUrl: env.RINGMASTER_LEDGER_ACCOUNT_URL } : {}),
     dashboardUrl: env.RINGMASTER_DASHBOARD_URL,
+    purgeAfterMs: seconds('RINGMASTER_PURGE_AFTER_DAYS', 30) * 86_400,
     operatorIdentity: env.RINGMASTER_OPERATOR_IDENTITY?.trim().toLowerCase() === 'entra' ? 'entra' : 'key',
     idlePollMs: seconds('RINGMASTER_IDLE_POLL_SECONDS', 600),
     retryMs: seconds('RINGMASTER_RETRY_SECONDS', 60),

@@ -14,6 +14,12 @@ async function onWatch(_timer: Timer, context: InvocationContext): Promise<void>
     const r = await reconcile({ router: routerDeps(context), plans: deps.settings.plans, listVersions: (id) => deps.ports.listVersions(id), now: new Date() });
     for (const e of r.errors) context.log(`reconcile: ${e}`);
   }
+  // Ended releases accumulate in the task hub: once a day (and at start-up), purge the old ones.
+  if (round % PURGE_EVERY === 0) {
+    const runtime = runtimeFor(context);
+    const purged = await runtime.purge?.(new Date(Date.now() - deps.settings.purgeAfterMs)).catch((err: unknown) => (context.warn(`purge failed: ${String(err)}`), 0));
+    if (purged) context.log(`purged the history of ${purged} ended release(s)`);
+  }
   const r = await watchFleet({ turn: round, runtime: runtimeFor(context), ports: deps.ports, ...(deps.publisher ? { publisher: deps.publisher } : {}), log: (m) => context.log(m) });
   if (r.releases > 0) context.log(`watchFleet: ${r.releases} active release(s), ${r.reads} ARM reads, ${r.changes} change(s)`);
   // Image Builder builds take most of an hour: their last run is read every 15th round, not every minute.
@@ -22,6 +28,7 @@ async function onWatch(_timer: Timer, context: InvocationContext): Promise<void>
 
 const REBAKE_WATCH_EVERY = 15;
 const RECONCILE_EVERY = 5;
+const PURGE_EVERY = 1440;
 let watchRounds = 0;
 
 async function onRebake(_timer: Timer, context: InvocationContext): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DurableOrchestrationInput } from 'durable-functions/lib/src/util/testingUtils';
 import type { HostClock } from './clock';
@@ -146,6 +146,18 @@ export class DurableHost {
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
+  }
+
+  /** Deletes ended instances (not Running) created before `createdBefore`, with their files; returns how many. */
+  purge(createdBefore: Date): number {
+    let n = 0;
+    for (const rec of [...this.instances.values()]) {
+      if (rec.status === 'Running' || Date.parse(rec.createdTime) >= createdBefore.getTime()) continue;
+      this.instances.delete(rec.instanceId);
+      if (this.options.stateDir) rmSync(join(this.options.stateDir, `${encodeURIComponent(rec.instanceId)}.json`), { force: true });
+      n++;
+    }
+    return n;
   }
 
   close(): void {

@@ -236,6 +236,7 @@ export function localRuntime(durable: DurableHost): ReleaseRuntime {
       return r ? toInstance(r) : undefined;
     },
     list: async (filter) => durable.list().filter((r) => !filter?.active || r.status === 'Running').map(toInstance),
+    purge: async (createdBefore) => durable.purge(createdBefore),
   };
 }
 

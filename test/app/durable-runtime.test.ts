@@ -20,6 +20,7 @@ function client() {
       if (id === 'blink') throw new Error('DurableClient error: the Durable Functions extension replied with HTTP 500');
       throw new Error(`DurableClient error: Durable Functions extension replied with HTTP 404 response. This usually means we could not find any data associated with the instanceId provided: ${id}.`);
     },
+    purgeInstanceHistoryBy: async (filter: unknown) => (calls.push(['purgeInstanceHistoryBy', filter]), { instancesDeleted: 3 }),
     startNew: async (name: string, options: unknown) => (calls.push(['startNew', name, options]), 'x'),
     raiseEvent: async (id: string, name: string, data: unknown) => {
       calls.push(['raiseEvent', id, name, data]);
@@ -52,5 +53,12 @@ describe('durable runtime', () => {
     await expect(runtime.start('blink', {})).rejects.toThrow(/HTTP 500/);
     expect(calls.filter((c) => c[0] === 'getStatus' && c[1] === 'blink')).toHaveLength(3);
     expect(calls.some((c) => c[0] === 'startNew')).toBe(false);
+  });
+
+  it('purges only ended releases created before the retention, and says how many', async () => {
+    const { calls, runtime } = client();
+    const before = new Date('2026-10-01T00:00:00Z');
+    expect(await runtime.purge!(before)).toBe(3);
+    expect(calls.at(-1)).toEqual(['purgeInstanceHistoryBy', { createdTimeTo: before, runtimeStatus: ['Completed', 'Failed', 'Terminated'] }]);
   });
 });

@@ -1,5 +1,5 @@
 /** The local Durable Task host driving orchestrators written with the real durable-functions library. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OrchestrationContext } from 'durable-functions';
@@ -147,6 +147,24 @@ describe('local durable host', () => {
     expect(h.get('fits')!.status).toBe('Running');
     expect(h.get('big')).toMatchObject({ status: 'Failed', error: expect.stringMatching(/custom status is 16\d{3} bytes of UTF-16 JSON, over .* 16384/) });
     expect(MAX_CUSTOM_STATUS_BYTES).toBe(16_384);
+    h.close();
+  });
+
+  it('purges ended instances created before a time, never running ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-durable-'));
+    const { clock } = manualClock('2026-11-02T09:00:00Z');
+    const h = host(dir, clock, []);
+    h.start('counter', 'running', null);
+    h.start('counter', 'ended', null);
+    await h.whenIdle();
+    h.raiseEvent('ended', 'signal', { stop: true });
+    await h.whenIdle();
+    expect(h.get('ended')!.status).toBe('Completed');
+    expect(h.purge(new Date('2026-11-01T00:00:00Z'))).toBe(0); // created after: kept
+    expect(h.purge(new Date('2026-11-03T00:00:00Z'))).toBe(1);
+    expect(h.get('ended')).toBeUndefined();
+    expect(h.get('running')!.status).toBe('Running');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.json')).sort()).toEqual(['running.json']);
     h.close();
   });
 });
