@@ -88,10 +88,13 @@ export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
       if (ring.upgraded[region]) continue;
       if (s.replication[region] !== 'Completed') replicating.push(region);
       for (const id of s.fleetByRegion[region] ?? []) {
-        const u = s.scaleSets[id]?.upgrade;
+        const set = s.scaleSets[id];
+        const u = set?.upgrade;
         // A set that completed this version's upgrade has nothing more to tell: stop reading it.
         if (u?.code === 'Completed') continue;
-        scaleSets[id] = u ? upgradeFingerprint(u) : '';
+        // An upgrade from before the region opened is known too, so it is not announced again every minute.
+        const known = u ?? set?.ignoredUpgrade;
+        scaleSets[id] = known ? upgradeFingerprint(known) : '';
       }
     }
   }

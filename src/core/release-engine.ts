@@ -174,6 +174,7 @@ function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrad
   const openedAt = d.rings[ringIdx]?.opened[set.region];
   if (!openedAt) return `ignored: ${set.region} is not open, so the upgrade on ${id} is not of this version`;
   if (e.startTime !== undefined && Date.parse(e.startTime) < Date.parse(openedAt)) {
+    writeSet(ctx, id, { ...set, ignoredUpgrade: { code: e.code, startTime: e.startTime, progress: e.progress } });
     return `ignored: upgrade on ${id} started ${e.startTime}, before ${set.region} opened`;
   }
   if (d.handover && e.startTime !== undefined && Date.parse(e.startTime) >= Date.parse(d.handover.at)) {

@@ -162,6 +162,8 @@ export interface ScaleSetProgress {
     /** An operator resumed past this (Faulted or Cancelled) upgrade; the same observation no longer pauses. */
     acknowledged?: boolean;
   };
+  /** The last rolling upgrade seen that is not this version's (it started before the region opened): known, so not announced again. */
+  ignoredUpgrade?: { code: RollingUpgradeCode; startTime?: string; progress: UpgradeProgress };
   /** The last instance evidence of this set: the version's instances against the control group. */
   evidence?: { verdict: InstanceVerdict; cause: string; observedAt: string };
   /** Set when this release asked Azure to start the OS upgrade (plans with `startOsUpgrade`). */
