@@ -3,43 +3,19 @@
  * a ledger outage never fails a release or delays its demotion, and a throttled demote is retried after
  * ARM's Retry-After while "demoted" waits until ARM accepted the write.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
 import { describe, expect, it } from 'vitest';
-import { executeCommand, observeRelease, recordLedger, type ExecuteInput, type ObserveInput } from '../../src/app/activities';
-import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator, SIGNAL, type OrchestratorInput } from '../../src/app/release-orchestrator';
-import type { ReleaseSummary } from '../../src/app/release-summary';
+import { ORCHESTRATOR, SIGNAL, type OrchestratorInput } from '../../src/app/release-orchestrator';
 import { Throttled } from '../../src/azure/errors';
-import { SteppedClock } from '../../src/local/clock';
-import { DurableHost } from '../../src/local/durable-host';
-import type { LedgerEntry } from '../../src/ledger/ledger';
 import { loadPlan, versionId } from '../core/factories';
-import { fakeWorld } from './fake-world';
+import { durableRig } from './durable-rig';
 
 const plan = loadPlan('payments.yaml');
 const BREACH = 'MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade';
 
 function setup() {
-  const w = fakeWorld(plan);
-  let now = Date.parse('2026-11-02T09:00:00Z');
-  const clock = new SteppedClock(() => new Date(now));
-  const host = new DurableHost({ stateDir: mkdtempSync(join(tmpdir(), 'rm-safety-')), clock });
-  host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
-  host.registerActivity(ACTIVITY.observe, (i) => observeRelease(i as ObserveInput, w.ports));
-  host.registerActivity(ACTIVITY.execute, (i) => executeCommand(i as ExecuteInput, w.ports));
-  host.registerActivity(ACTIVITY.record, (i) => recordLedger(i as LedgerEntry[], w.ports));
+  const rig = durableRig(plan);
   const input: OrchestratorInput = { release: 'rel', versionId: versionId('1.7.0'), plan, idlePollMs: 600_000, retryMs: 60_000 };
-  const advance = async (ms: number) => {
-    now += ms;
-    // As a real clock does: a timer armed for a time already past fires at once.
-    do await host.whenIdle();
-    while (clock.fireDue() > 0);
-  };
-  const at = (offsetMs = 0) => new Date(now + offsetMs).toISOString();
-  const status = () => host.get('rel')!.customStatus as ReleaseSummary;
-  return { w, host, input, advance, at, status, now: () => now };
+  return { ...rig, input, status: () => rig.status() };
 }
 
 describe('safety before bookkeeping', () => {
@@ -126,11 +102,7 @@ describe('safety before bookkeeping', () => {
     const before = await first.w.ledger.list('rel');
     expect(before.length).toBeGreaterThan(0);
     // A new instance of the same release (what the router does for a Failed one), on the same ledger.
-    const host = new DurableHost({ stateDir: mkdtempSync(join(tmpdir(), 'rm-safety-')), clock: new SteppedClock(() => new Date('2026-11-02T10:00:00Z')) });
-    host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
-    host.registerActivity(ACTIVITY.observe, (i) => observeRelease(i as ObserveInput, first.w.ports));
-    host.registerActivity(ACTIVITY.execute, (i) => executeCommand(i as ExecuteInput, first.w.ports));
-    host.registerActivity(ACTIVITY.record, (i) => recordLedger(i as LedgerEntry[], first.w.ports));
+    const { host } = durableRig(plan, { world: first.w, start: '2026-11-02T10:00:00Z' });
     host.start(ORCHESTRATOR, 'rel', first.input);
     await host.whenIdle();
     expect(host.get('rel')!.status).toBe('Running');

@@ -5,22 +5,14 @@
  * to the most recently yielded open `waitForExternalEvent`, and buffers it when none is open) under the
  * local durable host.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
 import { describe, expect, it } from 'vitest';
-import { executeCommand, observeRelease, recordLedger, type ExecuteInput, type ObserveInput } from '../../src/app/activities';
-import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator, SIGNAL, type OrchestratorInput } from '../../src/app/release-orchestrator';
+import { ORCHESTRATOR, SIGNAL, type OrchestratorInput } from '../../src/app/release-orchestrator';
 import type { ReleaseSummary } from '../../src/app/release-summary';
-import { SteppedClock } from '../../src/local/clock';
-import { DurableHost } from '../../src/local/durable-host';
-import type { LedgerEntry } from '../../src/ledger/ledger';
 import { loadPlan, versionId } from '../core/factories';
-import { fakeWorld } from './fake-world';
+import { durableRig, type ActivityPoint } from './durable-rig';
 
 const plan = loadPlan('payments.yaml');
-type Point = 'observe' | 'execute' | 'notice' | 'record';
+type Point = ActivityPoint;
 
 /** Where the probe signal is raised: during the n-th call of an activity kind, or while the release idles. */
 type Probe = { during: Point; call: number } | { idleAfterStep: number };
@@ -28,31 +20,14 @@ type Probe = { during: Point; call: number } | { idleAfterStep: number };
 const probe = { kind: 'operator', action: 'pause', actor: 'probe@contoso.com', reason: 'probe' } as const;
 
 async function run(at: Probe, roundsPerGeneration: number) {
-  const w = fakeWorld(plan);
-  let now = Date.parse('2026-11-02T09:00:00Z');
-  const clock = new SteppedClock(() => new Date(now));
-  const host = new DurableHost({ stateDir: mkdtempSync(join(tmpdir(), 'rm-signals-')), clock });
   const calls: Record<Point, number> = { observe: 0, execute: 0, notice: 0, record: 0 };
-  const hook = (point: Point) => {
-    calls[point]++;
-    if ('during' in at && at.during === point && at.call === calls[point]) host.raiseEvent('rel', SIGNAL, probe);
-  };
-  host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
-  host.registerActivity(ACTIVITY.observe, async (i) => {
-    const out = await observeRelease(i as ObserveInput, w.ports);
-    hook('observe');
-    return out;
+  const rig = durableRig(plan, {
+    around: (point) => {
+      calls[point]++;
+      if ('during' in at && at.during === point && at.call === calls[point]) rig.host.raiseEvent('rel', SIGNAL, probe);
+    },
   });
-  host.registerActivity(ACTIVITY.execute, async (i) => {
-    const out = await executeCommand(i as ExecuteInput, w.ports);
-    hook((i as ExecuteInput).command.kind === 'notify' ? 'notice' : 'execute');
-    return out;
-  });
-  host.registerActivity(ACTIVITY.record, async (i) => {
-    const out = await recordLedger(i as LedgerEntry[], w.ports);
-    hook('record');
-    return out;
-  });
+  const { w, host } = rig;
   const input: OrchestratorInput = { release: 'rel', versionId: versionId('1.7.1'), plan, idlePollMs: 600_000, retryMs: 60_000, roundsPerGeneration };
   const idle = async (step: number) => {
     await host.whenIdle();
@@ -61,18 +36,13 @@ async function run(at: Probe, roundsPerGeneration: number) {
       await host.whenIdle();
     }
   };
-  const advance = async (minutes: number) => {
-    now += minutes * 60_000;
-    // As a real clock does: a timer armed for a time already past fires at once.
-    do await host.whenIdle();
-    while (clock.fireDue() > 0);
-  };
+  const advance = (minutes: number) => rig.advance(minutes * 60_000);
 
   w.publish(versionId('1.7.1'));
   w.replicate(versionId('1.7.1'), 'eastus');
   host.start(ORCHESTRATOR, 'rel', input); // round: observe, open the canary, notices, record
   await idle(0);
-  w.upgrade('eastus', 'Completed', new Date(now + 5 * 60_000).toISOString());
+  w.upgrade('eastus', 'Completed', rig.at(5 * 60_000));
   await advance(10); // round: observe, soaking, record
   await idle(1);
   w.replicate(versionId('1.7.1'), 'westus3');
