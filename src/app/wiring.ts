@@ -190,7 +190,12 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
       return values.length ? values[values.length - 1]! : null;
     },
     async startOsUpgrade(scaleSetId) {
-      await fleet.startOSUpgrade(scaleSetId, ACCEPTED);
+      try {
+        await fleet.startOSUpgrade(scaleSetId, ACCEPTED);
+      } catch (err) {
+        // An upgrade already running (the platform picked the version up first) is the outcome we wanted.
+        if ((err as { kind?: string }).kind !== 'conflict') throw err;
+      }
     },
     async readTemplateRun(id) {
       const r = await imageBuilder.getLastRunStatus(id);

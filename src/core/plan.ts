@@ -156,6 +156,12 @@ export const releasePlanSchema = z
       error: 'expected a gallery image definition id like /subscriptions/…/galleries/G/images/I',
     }),
     lever: z.enum(['regional-flag', 'replication']).default('regional-flag'),
+    /**
+     * `on`: Ringmaster starts the OS upgrades itself when a ring opens (one set first in the canary, the rest once
+     * its first batch is healthy; later rings all at once) instead of waiting for the platform's pickup. `off`
+     * (default): the platform picks the new latest up on its own.
+     */
+    drive: z.enum(['on', 'off']).default('off'),
     rings: z.array(ringSchema).min(1, { error: 'a plan needs at least one ring' }),
     health: healthSchema.default(() => healthSchema.parse({})),
     budget: budgetSchema.optional(),

@@ -562,6 +562,7 @@ function ringWork(ctx: Ctx): void {
         return;
       }
       if (planRing.startOsUpgrade) startUpgrades(ctx, region, sets);
+      else if (d.plan.drive === 'on') drive(ctx, region, sets);
       if (sets.every((id) => d.scaleSets[id]?.upgrade?.code === 'Completed')) {
         ring.upgraded[region] = ctx.at;
         continue;
@@ -615,12 +616,39 @@ function startedSince(startTime: string | undefined, openedAt: string): boolean 
   return startTime !== undefined && Date.parse(startTime) >= Date.parse(openedAt);
 }
 
-function startUpgrades(ctx: Ctx, region: string, sets: string[]): void {
+/**
+ * Drive mode: start the OS upgrades of an open, replicated region now rather than wait for the platform's pickup.
+ * The canary goes one-box first — the smallest tracking set of the ring — and the rest of the canary once that
+ * set's first batch came back healthy (20 % of it, Azure's largest batch, succeeded and none failed), or its
+ * upgrade Completed. Later rings
+ * start every set at once (the fleet budget already bounded what opened).
+ */
+function drive(ctx: Ctx, region: string, sets: string[]): void {
+  const { d } = ctx;
+  if (d.ring > 0) return startUpgrades(ctx, region, sets);
+  const ring = d.rings[0]!;
+  const canary = Object.keys(ring.opened).flatMap((r) => trackingSetsIn(d, r));
+  const first = [...canary].sort((a, b) => (d.scaleSets[a]?.capacity ?? 0) - (d.scaleSets[b]?.capacity ?? 0) || a.localeCompare(b))[0];
+  if (first === undefined) return;
+  const set = d.scaleSets[first];
+  const u = set?.upgrade;
+  // Azure's batches are at most 20 % of the set: that many upgraded and healthy, none failed, is a healthy first batch.
+  const firstBatch = Math.max(1, Math.ceil((set?.capacity ?? 0) * 0.2));
+  const proven = u !== undefined && (u.code === 'Completed' || (u.code === 'RollingForward' && u.progress.failed === 0 && u.progress.successful >= firstBatch));
+  if (!proven) {
+    if (sets.includes(first)) startUpgrades(ctx, region, [first], `one-box: ${shortName(first)} first, the smallest set of the canary`);
+    return;
+  }
+  startUpgrades(ctx, region, sets, `the canary's first set (${shortName(first)}) came back healthy from its first batch`);
+}
+
+function startUpgrades(ctx: Ctx, region: string, sets: string[], why = `the plan starts OS upgrades in ${region}`): void {
   for (const id of sets) {
     const s = ctx.d.scaleSets[id]!;
-    if (s.osUpgradeRequested) continue;
+    // A set already rolling (the platform picked the version up first) is adopted, not started again.
+    if (s.osUpgradeRequested || s.upgrade?.code === 'RollingForward' || s.upgrade?.code === 'Completed') continue;
     writeSet(ctx, id, { ...s, osUpgradeRequested: true });
-    ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: `the plan starts OS upgrades in ${region}` });
+    ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: why });
   }
 }
 
