@@ -82,7 +82,7 @@ function renderRelease(r: DashboardRelease): string {
 <p class="cause">${esc(cause)}</p>
 <ol class="rings">${rings}</ol>
 ${instances}
-<details${r.ledger.length <= 40 ? ' open' : ''}><summary>Ledger (${r.ledger.length} entries)</summary>
+<details${r.ledger.length <= 40 || ['demoted', 'paused', 'awaiting-approval', 'failed'].includes(s.phase) ? ' open' : ''}><summary>Ledger (${r.ledger.length} entries)</summary>
 <table><thead><tr><th>time</th><th>kind</th><th>cause</th></tr></thead><tbody>${ledger}</tbody></table></details>
 </section>`;
 }

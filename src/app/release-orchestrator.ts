@@ -200,11 +200,15 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     const nowMs = now.getTime();
     const commands: Command[] = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
     pending = pending.filter((p) => p.notBefore > nowMs);
+    const before = state;
     const decided = decideAll(state, events, now);
     state = decided.state;
+    // Instance evidence is read every round: it is recorded when its verdict changes, or when it acted.
+    const sameEvidence = (id: string) => before.scaleSets[id]?.evidence?.cause !== undefined && before.scaleSets[id]?.evidence?.cause === state.scaleSets[id]?.evidence?.cause;
     decided.decisions.forEach((d, i) => {
       const event = events[i]!;
-      if ((event.kind !== 'version-published' && event.kind !== 'wake-up') || d.commands.length > 0) row('observation', d.cause, event);
+      const routine = event.kind === 'version-published' || event.kind === 'wake-up' || (event.kind === 'instances-observed' && sameEvidence(event.scaleSetId));
+      if (!routine || d.commands.length > 0) row('observation', d.cause, event);
       if (d.commands.length > 0) row('decision', d.cause, { commands: d.commands.map((c) => c.kind) });
       commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
     });
