@@ -541,10 +541,13 @@ function ringWork(ctx: Ctx): void {
     if (rep !== 'Completed') {
       allReplicated = false;
     } else {
-      const sets = trackingSetsIn(d, region);
-      for (const id of scaleSetsIn(d, region)) {
-        const pinned = d.scaleSets[id]?.pinnedVersion;
-        if (pinned !== undefined) finding(ctx, `${shortName(id)} pins ${pinned}: it never takes ${d.version} and is not waited for`);
+      const all = scaleSetsIn(d, region);
+      const sets = all.filter((id) => d.scaleSets[id]?.pinnedVersion === undefined);
+      if (sets.length !== all.length) {
+        for (const id of all) {
+          const pinned = d.scaleSets[id]?.pinnedVersion;
+          if (pinned !== undefined) finding(ctx, `${shortName(id)} pins ${pinned}: it never takes ${d.version} and is not waited for`);
+        }
       }
       if (sets.length === 0) {
         const empty = `${region} has no scale set of the plan that tracks latest: it proves nothing about ${d.version}`;
