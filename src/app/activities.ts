@@ -5,7 +5,7 @@
  *  - executeCommand carries out one engine command and returns its outcome as data (never throws);
  *  - recordLedger inserts ledger rows keyed by (release, sequence); a row already written is skipped.
  */
-import { compareVersions, type Command, type ReleaseEvent, type ReleasePlan, type ReplicationState } from '../core';
+import { newestVersion, type Command, type ReleaseEvent, type ReleasePlan, type ReplicationState } from '../core';
 import { Throttled, toErrorMessage } from '../azure/errors';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
@@ -61,10 +61,8 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
       if (input.readFleet) {
         try {
           const self = version.id.toLowerCase();
-          for (const v of await ports.listVersions(input.plan.image)) {
-            // A version excluded from latest (demoted) is no obstacle: only one that can be latest is.
-            if (v.id.toLowerCase() !== self && !v.excludeFromLatest && (!newestOtherVersion || compareVersions(v.name, newestOtherVersion) > 0)) newestOtherVersion = v.name;
-          }
+          // A version excluded from latest (demoted) is no obstacle: only one that can be latest is.
+          newestOtherVersion = newestVersion((await ports.listVersions(input.plan.image)).filter((v) => v.id.toLowerCase() !== self && !v.excludeFromLatest))?.name;
         } catch (err) {
           errors.push(`version list failed: ${toErrorMessage(err)}`);
         }

@@ -8,8 +8,8 @@
  *  - events for images no plan covers are acknowledged and ignored with a log line.
  */
 import type { ArmResourceEvent, ParsedEvent } from '../azure/event-parsing';
-import { versionName, type ReleaseEvent } from '../core';
-import { compareVersions, type PlanCatalog } from './plan-catalog';
+import { compareVersions, versionName, type ReleaseEvent } from '../core';
+import type { PlanCatalog } from './plan-catalog';
 import { releaseIdOf, type ReleaseRuntime } from './release-runtime';
 import type { OrchestratorInput } from './release-orchestrator';
 

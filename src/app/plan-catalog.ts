@@ -15,4 +15,3 @@ export function planCatalog(plans: ReleasePlan[]): PlanCatalog {
   };
 }
 
-export { compareVersions } from '../core';

@@ -11,10 +11,8 @@
  * is first deployed (published weeks ago) must not be "released" again — its first round would exclude it
  * from latest outside the canary.
  */
-import { versionName } from '../core';
-import type { ReleasePlan } from '../core';
+import { newestVersion, versionName, type ReleasePlan } from '../core';
 import { startRelease, type RouterDeps } from './event-router';
-import { compareVersions } from './plan-catalog';
 import { releaseIdOf } from './release-runtime';
 
 export interface ReconcileDeps {
@@ -41,7 +39,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
   for (const image of images.values()) {
     try {
       const versions = await deps.listVersions(image);
-      const newest = versions.reduce<(typeof versions)[number] | undefined>((best, v) => (!best || compareVersions(v.name || versionName(v.id), best.name || versionName(best.id)) > 0 ? v : best), undefined);
+      const newest = newestVersion(versions.map((v) => ({ ...v, name: v.name || versionName(v.id) })));
       if (!newest) continue;
       const existing = await deps.router.runtime.get(releaseIdOf(newest.id));
       if (existing && existing.status !== 'Failed' && existing.status !== 'Terminated') continue;

@@ -79,6 +79,11 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** The newest of `versions` by name (undefined when there are none). */
+export function newestVersion<T extends { name: string }>(versions: readonly T[]): T | undefined {
+  return versions.reduce<T | undefined>((best, v) => (!best || compareVersions(v.name, best.name) > 0 ? v : best), undefined);
+}
+
 export function capacityIn(state: ReleaseState, region: string): number {
   return scaleSetsIn(state, region).reduce((sum, id) => sum + (state.scaleSets[id]?.capacity ?? 0), 0);
 }
