@@ -78,7 +78,7 @@ export async function benchBlastRadius(): Promise<Figures> {
 const SUB = '00000000-0000-0000-0000-0000000000b1';
 
 /** Writes a 60 × 20 × 100 fleet, a four-ring plan and a one-release scenario into `dir`; returns the scenario file. */
-export function writeScaleScenario(dir: string, size = { regions: 60, setsPerRegion: 20, instances: 100 }): string {
+export function writeScaleScenario(dir: string, size: { regions: number; setsPerRegion: number; instances: number; drive?: 'on' | 'off' } = { regions: 60, setsPerRegion: 20, instances: 100 }): string {
   const regions = Array.from({ length: size.regions }, (_, i) => `region${String(i + 1).padStart(2, '0')}`);
   const perRing = Math.ceil(regions.length / 4);
   const fleet = {
@@ -111,6 +111,7 @@ export function writeScaleScenario(dir: string, size = { regions: 60, setsPerReg
     name: 'scale',
     image: `/subscriptions/${SUB}/resourceGroups/rg-images/providers/Microsoft.Compute/galleries/galScale/images/app`,
     lever: 'regional-flag',
+    ...(size.drive ? { drive: size.drive } : {}),
     rings: [0, 1, 2, 3].map((k) => ({ name: `ring${k}`, regions: regions.slice(k * perRing, (k + 1) * perRing), soak: '30m' })).filter((r) => r.regions.length > 0),
     health: { maxUnhealthyUpgradedInstancePercent: 20, onWholeSetUnhealthy: 'pause', warmUp: '5m', upgradeTimeout: '6h' },
     budget: { maxInstancesOnUnprovenVersion: '100%' },
@@ -139,7 +140,9 @@ export function writeScaleScenario(dir: string, size = { regions: 60, setsPerReg
  */
 export async function benchScale(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'rm-scale-'));
-  const size = { regions: Number(process.env.RINGMASTER_SCALE_REGIONS ?? 60), setsPerRegion: 20, instances: 100 };
+  const driveEnv = process.env.RINGMASTER_SCALE_DRIVE;
+  const drive: 'on' | 'off' | undefined = driveEnv === 'on' || driveEnv === 'off' ? driveEnv : undefined;
+  const size = { regions: Number(process.env.RINGMASTER_SCALE_REGIONS ?? 60), setsPerRegion: 20, instances: 100, ...(drive ? { drive } : {}) };
   const budgetMs = Number(process.env.RINGMASTER_SCALE_BUDGET_S ?? 150) * 1000;
   const file = writeScaleScenario(dir, size);
   const rssBefore = process.memoryUsage().rss;

@@ -3,12 +3,14 @@
  * Each is idempotent, so a replay or a restart that runs one again does no harm:
  *  - observeRelease re-reads ARM (the truth) and returns what changed, as engine events;
  *  - executeCommand carries out one engine command and returns its outcome as data (never throws);
+ *  - executeCommands carries out several independent ones (a ring's upgrade starts) in one activity;
  *  - recordLedger inserts ledger rows keyed by (release, sequence); a row already written is skipped.
  */
 import { newestVersion, type Command, type ReleaseEvent, type ReleasePlan, type ReplicationState } from '../core';
 import { Throttled, toErrorMessage } from '../azure/errors';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
+import { ACTIVITY } from './release-orchestrator';
 
 export interface ObserveInput {
   versionId: string;
@@ -182,7 +184,39 @@ async function carryOut(input: ExecuteInput, ports: ReleasePorts): Promise<Execu
   }
 }
 
+export interface ExecuteManyInput {
+  release: string;
+  commands: Command[];
+}
+
+/** Upgrade starts sent by one activity at once (ARM's write budget is per subscription, not per call). */
+export const EXECUTE_CONCURRENCY = 10;
+
+/**
+ * Carries out several independent commands (a ring's upgrade starts) in one activity, EXECUTE_CONCURRENCY at
+ * a time: one completion for the orchestrator to replay instead of one per command. Results in input order.
+ */
+export async function executeCommands(input: ExecuteManyInput, ports: ReleasePorts): Promise<{ results: ExecuteOutput[]; retries: string[] }> {
+  const results: ExecuteOutput[] = new Array(input.commands.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < input.commands.length; i = next++) results[i] = await carryOut({ release: input.release, command: input.commands[i]! }, ports);
+  };
+  await Promise.all(Array.from({ length: Math.min(EXECUTE_CONCURRENCY, input.commands.length) }, worker));
+  return { results, retries: ports.drainRetries?.() ?? [] };
+}
+
 export async function recordLedger(entries: LedgerEntry[], ports: ReleasePorts): Promise<number> {
   await ports.ledger.append(entries);
   return entries.length;
+}
+
+/** Every release activity by its registered name, bound to `ports` (read when the activity runs). */
+export function releaseActivities(ports: () => ReleasePorts): Record<(typeof ACTIVITY)[keyof typeof ACTIVITY], (input: unknown) => Promise<unknown>> {
+  return {
+    [ACTIVITY.observe]: (input) => observeRelease(input as ObserveInput, ports()),
+    [ACTIVITY.execute]: (input) => executeCommand(input as ExecuteInput, ports()),
+    [ACTIVITY.executeMany]: (input) => executeCommands(input as ExecuteManyInput, ports()),
+    [ACTIVITY.record]: (input) => recordLedger(input as LedgerEntry[], ports()),
+  };
 }

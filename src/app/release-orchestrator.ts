@@ -17,12 +17,14 @@ import type { ExecuteOutput, ObserveOutput } from './activities';
 import { evidenceList, summarize, watchList } from './release-summary';
 
 export const ORCHESTRATOR = 'releaseOrchestrator';
-export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', record: 'recordLedger' } as const;
+export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', executeMany: 'executeCommands', record: 'recordLedger' } as const;
 export const SIGNAL = 'signal';
 /** Rounds in which an undelivered notice is tried again (each round the notifier itself retries). */
 export const NOTICE_ROUNDS = 5;
 /** Longer than the notifier's overall deadline per notice (15 s), so an abandoned attempt has ended. */
 const NOTICE_DEADLINE_MS = 20_000;
+/** Upgrade starts per activity: a ring of 300 sets starts in 6 activities (each completion is one replay). */
+export const START_BATCH = 50;
 
 export interface OrchestratorInput {
   release: string;
@@ -71,6 +73,8 @@ const DEFAULT_UPGRADE_READS = 50;
 const DEFAULT_INSTANCE_READS = 4;
 /** Waiters yielded at each wait point: up to this many buffered signals are taken in one round. */
 const WAITERS_PER_WAIT = 16;
+/** A generation continues as new after this many episodes (yields), whatever its rounds. */
+export const EPISODES_PER_GENERATION = 40;
 /** A generation continues as new after this many signals, whatever its rounds (its history stays short). */
 const SIGNALS_PER_GENERATION = 100;
 const DEFAULT_MAX_RETRY_AFTER_MS = 3_600_000;
@@ -151,10 +155,13 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
   let numbered = carry?.numbered ?? carry !== undefined;
   const inbox = new SignalInbox(context);
   const rounds = input.roundsPerGeneration ?? 25;
+  /** Episodes of this generation: each one replays every earlier round (decide included) from the start. */
+  let episodes = 0;
 
   /** Yields one activity; a failure comes back as data (an orchestration that throws is Failed for good). */
   function* call<T>(task: Task): Generator<Task, { ok: true; value: T } | { ok: false; error: string }, unknown> {
     try {
+      episodes++;
       const value = (yield task) as T;
       return { ok: true, value };
     } catch (err) {
@@ -198,7 +205,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     signals = [];
     // A failed command is tried again once its Retry-After (or the retry delay) has passed, not before.
     const nowMs = now.getTime();
-    const commands: Command[] = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
+    let commands: Command[] = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
     pending = pending.filter((p) => p.notBefore > nowMs);
     const before = state;
     const decided = decideAll(state, events, now);
@@ -213,17 +220,40 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
     });
 
+    // An upgrade start carried from an earlier round is dropped once the release stopped rolling out.
+    if (state.phase !== 'opening' && state.phase !== 'upgrading') {
+      const dropped = commands.filter((c) => c.kind === 'start-os-upgrade' && !decided.decisions.some((d) => d.commands.includes(c)));
+      if (dropped.length > 0) row('observation', `${dropped.length} upgrade starts not sent: the release is ${state.phase}`, { dropped: dropped.length });
+      commands = commands.filter((c) => !dropped.includes(c));
+    }
     // Safety first, one by one; a failed one is retried next round, after its Retry-After.
-    for (const command of commands.filter((c) => c.kind !== 'notify')) {
-      const executed = yield* call<ExecuteOutput>(context.df.callActivity(ACTIVITY.execute, { release, command }));
-      const result: ExecuteOutput = executed.ok ? executed.value : { ok: false, detail: `activity failed: ${executed.error}` };
+    const retryLater = (command: Command, result: ExecuteOutput) => {
+      const wait = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(input.retryMs, result.retryAfterMs ?? 0));
+      pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail, notBefore: context.df.currentUtcDateTime.getTime() + wait });
+    };
+    const carried = (command: Command, result: ExecuteOutput) => {
       row('command', command.cause, command);
       for (const r of result.retries ?? []) row('observation', r, { retry: true });
       row('result', result.detail, { ok: result.ok, kind: command.kind, ...(result.retryAfterMs ? { retryAfterMs: result.retryAfterMs } : {}) });
-      if (!result.ok) {
-        const wait = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(input.retryMs, result.retryAfterMs ?? 0));
-        pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail, notBefore: context.df.currentUtcDateTime.getTime() + wait });
+      if (!result.ok) retryLater(command, result);
+    };
+    for (const command of commands.filter((c) => c.kind !== 'notify' && c.kind !== 'start-os-upgrade')) {
+      const executed = yield* call<ExecuteOutput>(context.df.callActivity(ACTIVITY.execute, { release, command }));
+      carried(command, executed.ok ? executed.value : { ok: false, detail: `activity failed: ${executed.error}` });
+    }
+    // Upgrade starts fan out over a ring's sets: START_BATCH at a time, and a signal that arrives meanwhile
+    // (a demote, an abort) is acted on first — the starts not yet sent wait for the next round.
+    const starts = commands.filter((c) => c.kind === 'start-os-upgrade');
+    for (let i = 0; i < starts.length; i += START_BATCH) {
+      if (signals.length > 0) {
+        for (const command of starts.slice(i)) pending.push({ command, detail: 'deferred: a signal arrived first', notBefore: nowMs });
+        row('observation', `${starts.length - i} upgrade starts deferred to the next round: a signal arrived first`, { deferred: starts.length - i });
+        break;
       }
+      const chunk = starts.slice(i, i + START_BATCH);
+      const executed = yield* call<{ results: ExecuteOutput[]; retries: string[] }>(context.df.callActivity(ACTIVITY.executeMany, { release, commands: chunk }));
+      if (executed.ok) for (const r of executed.value.retries) row('observation', r, { retry: true });
+      chunk.forEach((command, j) => carried(command, executed.ok ? executed.value.results[j]! : { ok: false, detail: `activity failed: ${executed.error}` }));
     }
 
     // Notices after effects: one that announces a write ARM has not accepted yet waits for it.
@@ -249,6 +279,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       // Notices never hold up a safety action: when a signal arrives while they are in flight (a slow or dead
       // chat service), the next round starts at once, and these are tried again once their attempt has ended.
       const batch = context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })));
+      episodes++;
       const first = yield context.df.Task.any([batch, ...inbox.wait()]);
       signals.push(...inbox.take());
       if (first === batch && !batch.isFaulted) {
@@ -293,12 +324,15 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
 
     // Every signal is a history event replayed by every later episode: a flood of them ends the generation early.
     if (inbox.taken > SIGNALS_PER_GENERATION) break;
+    // So is a run of busy rounds (a ring's hundreds of upgrade starts): replay grows with the square of episodes.
+    if (episodes > EPISODES_PER_GENERATION) break;
     if (interrupted || signals.length > 0) continue;
     const waitFrom = context.df.currentUtcDateTime.getTime();
     const retryAt = Math.min(Infinity, ...pending.map((p) => p.notBefore));
     const retrying = pendingNotices.length > 0 || unrecorded.length > 0;
     const wakeAt = Math.min(state.wakeAt ? Date.parse(state.wakeAt) : Infinity, retryAt, waitFrom + (retrying ? input.retryMs : input.idlePollMs));
     const timer = context.df.createTimer(new Date(Math.max(wakeAt, waitFrom + 1)));
+    episodes++;
     const winner = yield context.df.Task.any([...inbox.wait(), timer]);
     signals.push(...inbox.take());
     if (winner === timer) signals.push({ kind: 'wake-up' });

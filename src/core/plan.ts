@@ -80,6 +80,8 @@ const ringSchema = z.strictObject({
   soak: duration.default('0s'),
   approval: z.enum(['required', 'none']).default('none'),
   startOsUpgrade: z.boolean().default(false),
+  /** Drive mode's one-box in the first ring: the scale set (name or resource id) started before the rest. */
+  firstScaleSet: z.string().min(1).optional(),
   /** Opt out of the region-pair check for this ring (plan validate warns). */
   allowPairedRegions: z.boolean().default(false),
 });
@@ -199,6 +201,11 @@ export const releasePlanSchema = z
         path: ['rings', i, 'regions'],
         message: `${pairs.map(([x, y]) => `${x} and ${y}`).join('; ')} ${pairs.length === 1 ? 'are an Azure region pair' : 'are Azure region pairs'}: Azure never updates both halves of a pair in one phase, and a bad image in both takes away each one's disaster-recovery partner. Split the ring: ${ring.name}-a: [${a.join(', ')}], ${ring.name}-b: [${b.join(', ')}] — or set allowPairedRegions: true on it`,
       });
+    });
+    plan.rings.forEach((ring, i) => {
+      if (i > 0 && ring.firstScaleSet !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['rings', i, 'firstScaleSet'], message: `only the first ring goes one-box; ${ring.name} starts all its sets at once` });
+      }
     });
     plan.notify.forEach((route, i) => {
       route.rings?.forEach((name, j) => {

@@ -630,8 +630,8 @@ function drive(ctx: Ctx, region: string, sets: string[]): void {
   const { d } = ctx;
   if (d.ring > 0) return startUpgrades(ctx, region, sets);
   const ring = d.rings[0]!;
-  const canary = Object.keys(ring.opened).flatMap((r) => trackingSetsIn(d, r));
-  const first = [...canary].sort((a, b) => (d.scaleSets[a]?.capacity ?? 0) - (d.scaleSets[b]?.capacity ?? 0) || a.localeCompare(b))[0];
+  // Chosen once, then kept: regions that open later do not change which set went first.
+  const first = (ring.oneBox ??= oneBoxOf(d));
   if (first === undefined) return;
   const set = d.scaleSets[first];
   const u = set?.upgrade;
@@ -639,10 +639,33 @@ function drive(ctx: Ctx, region: string, sets: string[]): void {
   const firstBatch = Math.max(1, Math.ceil((set?.capacity ?? 0) * 0.2));
   const proven = u !== undefined && (u.code === 'Completed' || (u.code === 'RollingForward' && u.progress.failed === 0 && u.progress.successful >= firstBatch));
   if (!proven) {
-    if (sets.includes(first)) startUpgrades(ctx, region, [first], `one-box: ${shortName(first)} first, the smallest set of the canary`);
+    if (sets.includes(first)) startUpgrades(ctx, region, [first], `one-box: ${shortName(first)} first, ${named(d, first) ? 'as the plan names it' : 'the smallest set of the canary'}`);
     return;
   }
   startUpgrades(ctx, region, sets, `the canary's first set (${shortName(first)}) came back healthy from its first batch`);
+}
+
+/** The canary's one-box: the set the plan names when it is open and tracks latest, else the smallest open one. */
+function oneBoxOf(d: ReleaseState): string | undefined {
+  const ring = d.rings[0]!;
+  let best: string | undefined;
+  for (const region of Object.keys(ring.opened)) {
+    for (const id of trackingSetsIn(d, region)) {
+      if (named(d, id)) return id;
+      if (best === undefined) {
+        best = id;
+        continue;
+      }
+      const size = (d.scaleSets[id]?.capacity ?? 0) - (d.scaleSets[best]?.capacity ?? 0);
+      if (size < 0 || (size === 0 && id.localeCompare(best) < 0)) best = id;
+    }
+  }
+  return best;
+}
+
+function named(d: ReleaseState, id: string): boolean {
+  const want = d.plan.rings[0]?.firstScaleSet?.toLowerCase();
+  return want !== undefined && (id.toLowerCase() === want || shortName(id).toLowerCase() === want);
 }
 
 function startUpgrades(ctx: Ctx, region: string, sets: string[], why = `the plan starts OS upgrades in ${region}`): void {

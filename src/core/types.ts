@@ -146,6 +146,8 @@ export interface RingProgress {
   approvedBy?: string;
   /** An operator let this ring open beyond the fleet budget. */
   budgetApprovedBy?: string;
+  /** Drive mode: the scale set started first (one-box), once chosen. */
+  oneBox?: string;
 }
 
 export interface ScaleSetProgress {

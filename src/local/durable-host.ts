@@ -76,6 +76,9 @@ export class DurableHost {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly timers = new Map<string, () => void>();
   private readonly idle = new Set<() => void>();
+  /** Records changed since the last write to `stateDir` (written behind, once per turn of the event loop). */
+  private readonly dirty = new Set<InstanceRecord>();
+  private flushing: NodeJS.Immediate | undefined;
   private running = 0;
   private closed = false;
 
@@ -150,10 +153,12 @@ export class DurableHost {
 
   /** Deletes ended instances (not Running) created before `createdBefore`, with their files; returns how many. */
   purge(createdBefore: Date): number {
+    this.flush();
     let n = 0;
     for (const rec of [...this.instances.values()]) {
       if (rec.status === 'Running' || Date.parse(rec.createdTime) >= createdBefore.getTime()) continue;
       this.instances.delete(rec.instanceId);
+      this.dirty.delete(rec);
       if (this.options.stateDir) rmSync(join(this.options.stateDir, `${encodeURIComponent(rec.instanceId)}.json`), { force: true });
       n++;
     }
@@ -161,6 +166,7 @@ export class DurableHost {
   }
 
   close(): void {
+    this.flush();
     this.closed = true;
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
@@ -330,11 +336,26 @@ export class DurableHost {
     rec.pendingTimers = rec.pendingTimers.filter((t) => t.id !== id);
   }
 
+  /**
+   * Marks `rec` for writing. Writes go behind, once per turn of the event loop: a ring's hundreds of activity
+   * results arriving together cost one write of the record, not hundreds (and `close` writes what is left).
+   */
   private save(rec: InstanceRecord): void {
+    if (!this.options.stateDir || this.closed) return;
+    this.dirty.add(rec);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
     if (!this.options.stateDir) return;
-    const file = join(this.options.stateDir, `${encodeURIComponent(rec.instanceId)}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(rec));
-    renameSync(`${file}.tmp`, file);
+    for (const rec of this.dirty) {
+      const file = join(this.options.stateDir, `${encodeURIComponent(rec.instanceId)}.json`);
+      writeFileSync(`${file}.tmp`, JSON.stringify(rec));
+      renameSync(`${file}.tmp`, file);
+    }
+    this.dirty.clear();
   }
 }
 

@@ -7,13 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
-import { executeCommand, observeRelease, recordLedger, type ExecuteInput, type ObserveInput } from '../../src/app/activities';
+import { releaseActivities, type ExecuteInput } from '../../src/app/activities';
 import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator } from '../../src/app/release-orchestrator';
 import type { ReleaseSummary } from '../../src/app/release-summary';
 import type { ReleasePlan } from '../../src/core';
 import { SteppedClock } from '../../src/local/clock';
 import { DurableHost } from '../../src/local/durable-host';
-import type { LedgerEntry } from '../../src/ledger/ledger';
 import { fakeWorld } from './fake-world';
 
 export type ActivityPoint = 'observe' | 'execute' | 'notice' | 'record';
@@ -25,9 +24,8 @@ export function durableRig(plan: ReleasePlan, opts: { world?: ReturnType<typeof 
   const host = new DurableHost({ stateDir: mkdtempSync(join(tmpdir(), 'rm-rig-')), clock });
   const after = <T>(point: ActivityPoint, out: Promise<T>) => out.then((v) => (opts.around?.(point), v));
   host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
-  host.registerActivity(ACTIVITY.observe, (i) => after('observe', observeRelease(i as ObserveInput, w.ports)));
-  host.registerActivity(ACTIVITY.execute, (i) => after((i as ExecuteInput).command.kind === 'notify' ? 'notice' : 'execute', executeCommand(i as ExecuteInput, w.ports)));
-  host.registerActivity(ACTIVITY.record, (i) => after('record', recordLedger(i as LedgerEntry[], w.ports)));
+  const point = (name: string, i: unknown): ActivityPoint => (name === ACTIVITY.observe ? 'observe' : name === ACTIVITY.record ? 'record' : name === ACTIVITY.execute && (i as ExecuteInput).command.kind === 'notify' ? 'notice' : 'execute');
+  for (const [name, handler] of Object.entries(releaseActivities(() => w.ports))) host.registerActivity(name, (i) => after(point(name, i), handler(i)));
   const advance = async (ms: number) => {
     now += ms;
     do await host.whenIdle();

@@ -6,14 +6,14 @@ import type { Command, InstanceObservation, ReleasePlan, ReplicationState } from
 import { MemoryLedger } from '../../src/ledger/ledger';
 import type { ReleasePorts, UpgradeView } from '../../src/app/ports';
 
-export function fakeWorld(plan: ReleasePlan, capacity = 10) {
+export function fakeWorld(plan: ReleasePlan, capacity = 10, setsPerRegion = 2) {
   const calls: string[] = [];
   const versions = new Map<string, { excludeFromLatest: boolean; targetRegions: Map<string, boolean>; replication: Map<string, ReplicationState> }>();
   const upgrades = new Map<string, UpgradeView>();
   const instances = new Map<string, InstanceObservation[]>();
   const notices: Extract<Command, { kind: 'notify' }>[] = [];
   const regions = plan.rings.flatMap((r) => r.regions);
-  const sets = regions.flatMap((region) => [1, 2].map((n) => ({ id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-${region}-${n}`, region, capacity })));
+  const sets = regions.flatMap((region) => Array.from({ length: setsPerRegion }, (_, i) => i + 1).map((n) => ({ id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-${region}-${n}`, region, capacity })));
   const ledger = new MemoryLedger();
   const metrics = new Map<string, number | null>();
   const templateRun: { current?: { runState?: string; message?: string; endTime?: string } } = {};
@@ -93,6 +93,10 @@ export function fakeWorld(plan: ReleasePlan, capacity = 10) {
       for (const s of sets.filter((x) => x.region === region)) {
         instances.set(s.id, Array.from({ length: capacity }, (_, i) => ({ id: String(i), version: i < onVersion ? version : previous, health: i < unhealthy ? 'unhealthy' : 'healthy' })));
       }
+    },
+    /** Sets the rolling upgrade of one scale set. */
+    upgradeSet(view: UpgradeView) {
+      upgrades.set(view.scaleSetId, view);
     },
     upgrade(region: string, code: UpgradeView['code'], startTime: string, errorCode?: string) {
       for (const s of sets.filter((x) => x.region === region)) {

@@ -7,13 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrchestrator } from 'durable-functions/lib/src/util/testingUtils';
 import { describe, expect, it } from 'vitest';
-import { executeCommand, observeRelease, recordLedger, type ExecuteInput, type ObserveInput } from '../../src/app/activities';
+import { releaseActivities } from '../../src/app/activities';
 import { ACTIVITY, ORCHESTRATOR, releaseOrchestrator, SIGNAL, upgradeReads, type OrchestratorInput } from '../../src/app/release-orchestrator';
 import type { ReleasePorts } from '../../src/app/ports';
 import type { ReleaseSummary } from '../../src/app/release-summary';
 import { SteppedClock } from '../../src/local/clock';
 import { DurableHost } from '../../src/local/durable-host';
-import type { LedgerEntry } from '../../src/ledger/ledger';
 import { loadPlan, versionId } from '../core/factories';
 import { fakeWorld } from './fake-world';
 
@@ -22,9 +21,7 @@ const plan = loadPlan('payments.yaml');
 function harness(dir: string, ports: ReleasePorts, clock: SteppedClock) {
   const host = new DurableHost({ stateDir: dir, clock });
   host.registerOrchestrator(ORCHESTRATOR, createOrchestrator(releaseOrchestrator as never) as never);
-  host.registerActivity(ACTIVITY.observe, (i) => observeRelease(i as ObserveInput, ports));
-  host.registerActivity(ACTIVITY.execute, (i) => executeCommand(i as ExecuteInput, ports));
-  host.registerActivity(ACTIVITY.record, (i) => recordLedger(i as LedgerEntry[], ports));
+  for (const [name, handler] of Object.entries(releaseActivities(() => ports))) host.registerActivity(name, handler);
   return host;
 }
 

@@ -41,6 +41,20 @@ describe('drive mode', () => {
     expect(starts(next.commands).sort()).toEqual(['vmss-westus3-1', 'vmss-westus3-2']);
   });
 
+  it('starts the set the plan names first (firstScaleSet), and keeps that choice', () => {
+    const base = planWith({});
+    const plan = planWith({ drive: 'on', rings: base.rings.map((r, i) => (i === 0 ? { ...r, firstScaleSet: 'vmss-eastus-1' } : r)) });
+    const r = run(newRelease(plan, versionId('1.7.1'), T0), [fleet(plan), published('1.7.1', plan.rings.flatMap((x) => x.regions)), replicated('1.7.1', 'eastus')], T0);
+    expect(starts(r.commands)).toEqual(['vmss-eastus-1']);
+    expect(r.commands.find((c) => c.kind === 'start-os-upgrade')?.cause).toContain('as the plan names it');
+    expect(r.state.rings[0]!.oneBox).toBe(scaleSetId('vmss-eastus-1'));
+  });
+
+  it('refuses firstScaleSet on any ring but the first', () => {
+    const base = planWith({});
+    expect(() => planWith({ rings: base.rings.map((r, i) => (i === 1 ? { ...r, firstScaleSet: 'vmss-westus3-1' } : r)) })).toThrow(/rings\[1\]\.firstScaleSet: only the first ring goes one-box/);
+  });
+
   it('drive: off (the default) starts nothing itself', () => {
     const plan = planWith({});
     const r = run(newRelease(plan, versionId('1.7.1'), T0), [fleet(plan), published('1.7.1', plan.rings.flatMap((x) => x.regions)), replicated('1.7.1', 'eastus')], T0);

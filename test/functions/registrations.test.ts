@@ -13,7 +13,7 @@ describe('function registrations', async () => {
 
   it('registers exactly the functions of the design', () => {
     expect([...byName.keys()].sort()).toEqual([
-      'actOnRelease', 'dashboard', 'executeCommand', 'health', 'listReleases', 'monthlyRebake', 'observeRelease',
+      'actOnRelease', 'dashboard', 'executeCommand', 'executeCommands', 'health', 'listReleases', 'monthlyRebake', 'observeRelease',
       'onAlert', 'onReleaseEvent', 'onResourceEvent', 'recordLedger', 'releaseOrchestrator', 'showRelease', 'watchFleet',
     ]);
   });
@@ -27,6 +27,7 @@ describe('function registrations', async () => {
     { name: 'releaseOrchestrator', trigger: { type: 'orchestrationTrigger' } },
     { name: 'observeRelease', trigger: { type: 'activityTrigger' } },
     { name: 'executeCommand', trigger: { type: 'activityTrigger' } },
+    { name: 'executeCommands', trigger: { type: 'activityTrigger' } },
     { name: 'recordLedger', trigger: { type: 'activityTrigger' } },
     { name: 'listReleases', trigger: { type: 'httpTrigger', authLevel: 'function', route: 'releases', methods: ['GET'] } },
     { name: 'showRelease', trigger: { type: 'httpTrigger', authLevel: 'function', route: 'releases/{id}', methods: ['GET'] } },
