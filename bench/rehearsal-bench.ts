@@ -23,16 +23,21 @@ function appLoader(root: string): () => unknown {
   return () => requireApp(join(root, 'dist', 'index.js'));
 }
 
-export async function rehearseInProcess(scenarioFile: string, opts: { baseline?: boolean; root?: string } = {}): Promise<RehearsalResult & { outDir: string }> {
+export async function rehearseInProcess(scenarioFile: string, opts: { baseline?: boolean; root?: string; drive?: 'on' | 'off' } = {}): Promise<RehearsalResult & { outDir: string }> {
   const root = opts.root ?? process.cwd();
-  const scenario = loadScenario(scenarioFile, root);
-  const plan = loadPlanOrThrow(scenario.planFile);
+  const loadedScenario = loadScenario(scenarioFile, root);
+  const loaded = loadPlanOrThrow(loadedScenario.planFile);
+  const plan = opts.drive ? { ...loaded, drive: opts.drive } : loaded;
   const outDir = mkdtempSync(join(tmpdir(), 'rm-bench-'));
+  // The runtime reads its plans from files: an overridden plan is written next to the report.
+  const planFile = join(outDir, 'plan.json');
+  if (opts.drive) writeFileSync(planFile, JSON.stringify(plan));
+  const scenario = opts.drive ? { ...loadedScenario, planFile } : loadedScenario;
   const result = await runRehearsal({ scenario, plan, root, outDir, loadApp: appLoader(root), baseline: opts.baseline ?? true });
   return { ...result, outDir };
 }
 
-/** Blast radius and ARM calls of the payments story (with the Azure-alone baseline). */
+/** Blast radius and ARM calls of the payments story (with the Azure-alone baseline), then the drive-mode comparison. */
 export async function benchBlastRadius(): Promise<Figures> {
   const out: Figures = {};
   const { report, outDir } = await rehearseInProcess('payments');
@@ -69,9 +74,35 @@ export async function benchBlastRadius(): Promise<Figures> {
     out['arm.payments.simulated'] = report.simulatedDuration;
     out['arm.payments.wall_ms'] = report.wallMs;
     out['arm.payments.note'] = 'EventGrid_Publish is the watcher publishing to the custom topic; GetLatest dominates (one per watched set per round)';
+    Object.assign(out, driveFigures('on', report, firstBatch));
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
+  // The same story with drive: off (the platform picks each ring's version up itself, 30–60 minutes later).
+  const off = await rehearseInProcess('payments', { drive: 'off', baseline: false });
+  try {
+    Object.assign(out, driveFigures('off', off.report, Number(out['blast.payments.canary.firstBatch'])));
+  } finally {
+    rmSync(off.outDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Drive mode's figures for one run of the payments story: time against its lower bound, halt to contained, blast. */
+function driveFigures(drive: 'on' | 'off', report: RehearsalResult['report'], firstBatch: number): Figures {
+  const k = `drive.${drive}`;
+  const good = report.releases.find((r) => r.finalState === 'completed');
+  const out: Figures = {
+    [`${k}.outcome`]: report.outcome,
+    [`${k}.goodRelease.duration_min`]: good?.durationMs != null ? Math.round(good.durationMs / 60_000) : 'n/a',
+    [`${k}.goodRelease.lowerBound_min`]: good ? Math.round(good.lowerBoundMs / 60_000) : 'n/a',
+    [`${k}.goodRelease.ratioToLowerBound`]: good?.ratioToLowerBound ?? 'n/a',
+    [`${k}.haltToContained.simulated_s`]: report.timings.breachToDemoteMs.length ? report.timings.breachToDemoteMs.map((ms) => ms / 1000).join(',') : 'none',
+    [`${k}.badVersion.instances`]: report.blastRadius.instancesOnBadVersion,
+    [`${k}.badVersion.instances/firstBatch`]: Math.round((report.blastRadius.instancesOnBadVersion / firstBatch) * 100) / 100,
+    [`${k}.armCallsPerRelease`]: Math.round(report.armCalls.total / Math.max(1, report.releases.length)),
+  };
+  if (report.baseline) out['drive.azureAlone.badVersion.instances'] = report.baseline.instancesOnBadVersion;
   return out;
 }
 

@@ -159,11 +159,11 @@ export const releasePlanSchema = z
     }),
     lever: z.enum(['regional-flag', 'replication']).default('regional-flag'),
     /**
-     * `on`: Ringmaster starts the OS upgrades itself when a ring opens (one set first in the canary, the rest once
-     * its first batch is healthy; later rings all at once) instead of waiting for the platform's pickup. `off`
-     * (default): the platform picks the new latest up on its own.
+     * `on` (default): Ringmaster starts the OS upgrades itself when a ring opens (one set first in the canary, the
+     * rest once its first batch is healthy; later rings all at once) instead of waiting for the platform's pickup.
+     * `off`: the platform picks the new latest up on its own, 30–60 minutes later.
      */
-    drive: z.enum(['on', 'off']).default('off'),
+    drive: z.enum(['on', 'off']).default('on'),
     rings: z.array(ringSchema).min(1, { error: 'a plan needs at least one ring' }),
     health: healthSchema.default(() => healthSchema.parse({})),
     budget: budgetSchema.optional(),

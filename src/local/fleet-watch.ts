@@ -66,6 +66,11 @@ export class FleetWatch {
     if (this.firstBadAt !== undefined && this.containedAt === undefined && this.badContained()) this.containedAt = now;
   }
 
+  /** Between samples (at the moment an event was delivered and handled): notes containment at its own time. */
+  checkContained(): void {
+    if (this.firstBadAt !== undefined && this.containedAt === undefined && this.badContained()) this.containedAt = this.sim.clock.now().getTime();
+  }
+
   instancesEverOn(version: string): number {
     return this.everOn.get(version)?.size ?? 0;
   }

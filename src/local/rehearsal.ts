@@ -12,7 +12,7 @@ import { releaseIdOf } from '../app/release-runtime';
 import type { ReleaseSummary } from '../app/release-summary';
 import { buildDeps, readAppSettings } from '../app/wiring';
 import type { LedgerEntry } from '../ledger/ledger';
-import { loadFleetFile, startSimulator, type ScenarioSpec, type Simulator } from '../sim';
+import { loadFleetFile, rollingUpgradeMs, startSimulator, type ScenarioSpec, type Simulator } from '../sim';
 import { startAzurite } from './azurite';
 import { startChatSink } from './chat-sink';
 import { SteppedClock } from './clock';
@@ -103,9 +103,22 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     };
     const lastPublish = Math.max(0, ...scenario.publish.map((p) => parseDuration(p.at) ?? 0), ...scenario.rebakeAt.map((r) => (parseDuration(r) ?? 0) + 2 * 3_600_000));
     await settle();
-    while (sim.clock.now().getTime() - t0 < endMs) {
-      sim.clock.advance(stepMs);
+    // One step of simulated time, stopping at each moment the simulator sends an event, so the runtime reacts at
+    // the event's own simulated time (as it would in Azure), not at the end of the step.
+    const advanceStep = async () => {
+      const target = sim.clock.now().getTime() + stepMs;
+      for (let next = sim.clock.nextEventAt(); next !== undefined && next < target; next = sim.clock.nextEventAt()) {
+        sim.clock.advanceTo(next);
+        if (!sim.eventGrid.delivering()) continue;
+        clock.fireDue();
+        await settle();
+        watch.checkContained();
+      }
+      sim.clock.advanceTo(target);
       clock.fireDue();
+    };
+    while (sim.clock.now().getTime() - t0 < endMs) {
+      await advanceStep();
       if (restarts.length > 0 && sim.clock.now().getTime() - t0 >= restarts[0]!) {
         restarts.shift();
         const port = host.port;
@@ -132,7 +145,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
     for (const [version, s] of summaries) ledgers.set(version, await deps.ports.ledger.list(s.release));
-    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages };
+    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim) };
     await host.close();
     host = undefined;
     await sim.close();
@@ -248,4 +261,11 @@ function progress(sim: Simulator, t0: number, summaries: Map<string, ReleaseSumm
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Per region, the longest healthy rolling upgrade of its scale sets (the sets' own policies): for lower bounds. */
+function upgradeMsByRegion(sim: Simulator): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const set of sim.fleet.scaleSets.values()) out[set.location] = Math.max(out[set.location] ?? 0, rollingUpgradeMs(set, sim.sim.behaviour));
+  return out;
 }

@@ -2,7 +2,7 @@
  * The rehearsal report (report.json, documented in docs/rehearsal.md) and its HTML page, rendered with
  * the dashboard's template. Simulated times are ISO timestamps; durations in simulated milliseconds.
  */
-import type { ReleasePlan } from '../core';
+import { parseDuration, type ReleasePlan } from '../core';
 import { esc, renderDashboard } from '../app/dashboard';
 import type { ReleaseSummary } from '../app/release-summary';
 import type { LedgerEntry } from '../ledger/ledger';
@@ -31,6 +31,14 @@ export interface Report {
     rings: { name: string; regions: string[]; openedAt: string | null; completedAt: string | null }[];
     instancesUpgraded: number;
     maxInstancesOnVersionOutsideOpenRings: number;
+    /**
+     * Publication to the end of the release, and its lower bound: Σ soak + one healthy rolling upgrade per ring
+     * (the longest of the ring's scale sets, from their own policies). Null while the release runs, or when it
+     * was published by something other than the scenario (a rebake).
+     */
+    durationMs: number | null;
+    lowerBoundMs: number;
+    ratioToLowerBound: number | null;
   }[];
   notifications: { channel: string; event: string; version: string; delivered: boolean; attempts: number }[];
   chatMessagesReceived: number;
@@ -48,6 +56,8 @@ export interface ControlledRun {
   watch: FleetWatch;
   calls: Record<string, number>;
   sink: SinkMessage[];
+  /** Per region, the longest healthy rolling upgrade of its scale sets. */
+  upgradeMsByRegion: Record<string, number>;
 }
 
 export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; restarts: number }): Report {
@@ -61,6 +71,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
     instancesUpgraded: c.watch.instancesEverOn(s.version),
     maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
+    ...timing(s, input.plan, scenario, c),
   }));
   const notifications = [...c.ledgers.entries()].flatMap(([version, rows]) =>
     // One entry per notice: its final outcome, with every attempt of every round counted.
@@ -135,11 +146,19 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
 /**
  * From the platform's halt (the Faulted rolling upgrade's end, in the simulator) to the moment no region could
  * take the bad version: the watcher's poll, Event Grid delivery, the orchestrator's round and the demote
- * PATCH, in simulated time (sampled every lockstep step, so to within one step).
+ * PATCH, in simulated time (at the simulated moment an event was handled; otherwise at the lockstep step).
  */
 function breachToDemote(c: ControlledRun): number[] {
   const ms = c.watch.figures().faultToContainedMs;
   return ms === null ? [] : [ms];
+}
+
+function timing(s: ReleaseSummary, plan: ReleasePlan, scenario: Scenario, c: ControlledRun) {
+  const lowerBoundMs = plan.rings.reduce((sum, ring) => sum + (parseDuration(ring.soak) ?? 0) + Math.max(0, ...ring.regions.map((r) => c.upgradeMsByRegion[r] ?? 0)), 0);
+  const at = scenario.publish.find((p) => p.version === s.version)?.at;
+  const end = s.terminal ? s.transitions.at(-1)?.at : undefined;
+  const durationMs = at !== undefined && end !== undefined ? Date.parse(end) - (c.t0 + (parseDuration(at) ?? 0)) : null;
+  return { durationMs, lowerBoundMs, ratioToLowerBound: durationMs !== null && lowerBoundMs > 0 ? round3(durationMs / lowerBoundMs) : null };
 }
 
 /** From a ring's end of soak to the next ring's opening. */

@@ -210,6 +210,11 @@ export class EventGrid {
     void p.finally(() => this.inflight.delete(p));
   }
 
+  /** Whether a delivery is on the wire now. */
+  delivering(): boolean {
+    return this.inflight.size > 0;
+  }
+
   /** Waits until no delivery is on the wire (tests). */
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);

@@ -15,6 +15,7 @@ import { ensureCertificate } from './tls-cert';
 
 export type { FleetSpec, FleetSpecInput, ScenarioSpec } from './fleet-spec';
 export { Simulation } from './simulation';
+export { rollingUpgradeMs } from './upgrade-engine';
 export { SpecError, loadFleetFile, loadScenarioFile, parseFleet, parseScenario } from './fleet-spec';
 
 export interface StartOptions {
@@ -37,6 +38,10 @@ export interface StartOptions {
 export interface SimClock {
   now(): Date;
   advance(ms: number): number;
+  /** Runs every event due up to `at` (simulated ms) and moves the clock there. */
+  advanceTo(at: number): number;
+  /** When the next scheduled event is due (simulated ms), if any. */
+  nextEventAt(): number | undefined;
   setSpeed(n: number): void;
   readonly speed: number;
   readonly manual: boolean;
@@ -102,6 +107,8 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
   const clock: SimClock = {
     now: () => sim.clock.now(),
     advance: (ms) => sim.clock.advance(ms),
+    advanceTo: (at) => sim.clock.advanceTo(at),
+    nextEventAt: () => sim.clock.nextEventAt(),
     setSpeed: (n) => sim.clock.setSpeed(n),
     get speed() {
       return sim.clock.getSpeed();

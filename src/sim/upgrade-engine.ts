@@ -26,6 +26,18 @@ export const DEFAULT_ROLLING_POLICY: RollingUpgradePolicySpec = {
   rollbackFailedInstancesOnPolicyBreach: false,
 };
 
+/**
+ * How long one rolling upgrade of `set` takes when every batch is healthy: its batches (maxBatchInstancePercent,
+ * at least one instance) each reimaged and judged, with the policy's pause between them.
+ */
+export function rollingUpgradeMs(set: ScaleSet, behaviour: Behaviour): number {
+  const policy = { ...DEFAULT_ROLLING_POLICY, ...(set.upgradePolicy.rollingUpgradePolicy ?? {}) };
+  const total = set.instances.length;
+  if (total === 0) return 0;
+  const batches = Math.ceil(total / Math.max(1, Math.floor((total * policy.maxBatchInstancePercent) / 100)));
+  return batches * (behaviour.reimageMs + behaviour.healthSettleMs) + (batches - 1) * parseIsoDuration(policy.pauseTimeBetweenBatches);
+}
+
 export interface EngineDeps {
   state: FleetState;
   clock: VirtualClock;

@@ -59,8 +59,9 @@ describe('release orchestrator', () => {
     expect(summary(host, 'rel-1.7.0')).toMatchObject({ phase: 'demoted', terminal: true });
     expect(host.get('rel-1.7.0')!.status).toBe('Completed');
     const writes = w.calls.filter((c) => !c.startsWith('read'));
-    // eastus-2's own Faulted arrives after eastus-1's breach in the same round: it is cancelled to be safe.
-    expect(writes).toEqual(['setRegionalExclude:eastus=false', 'demote', 'cancel:vmss-eastus-2']);
+    // Drive mode started the one-box (eastus-1); eastus-2's own Faulted arrives after eastus-1's breach in the
+    // same round: it is cancelled to be safe.
+    expect(writes).toEqual(['setRegionalExclude:eastus=false', 'startOsUpgrade:vmss-eastus-1', 'demote', 'cancel:vmss-eastus-2']);
     expect(w.notices.map((n) => `${n.notice}:${n.channel}`)).toEqual(['started:slack', 'ring-opened:slack', 'demoted:teams', 'demoted:slack']);
     const ledger = await w.ledger.list('rel-1.7.0');
     expect(ledger.map((e) => e.sequence)).toEqual(ledger.map((_, i) => i));
@@ -106,7 +107,8 @@ describe('release orchestrator', () => {
     w.replicate(versionId('1.7.1'), 'westus3');
     await t.advance(second, 31);
     expect(summary(second, 'rel-1.7.1')).toMatchObject({ phase: 'upgrading', ring: 'early' });
-    expect(w.calls.filter((c) => !c.startsWith('read'))).toEqual([...writesBefore, 'setRegionalExclude:westus3=false']);
+    // A later ring starts every set at once, in the same round as it opens.
+    expect(w.calls.filter((c) => !c.startsWith('read'))).toEqual([...writesBefore, 'setRegionalExclude:westus3=false', 'startOsUpgrade:vmss-westus3-1', 'startOsUpgrade:vmss-westus3-2']);
     second.close();
   });
 

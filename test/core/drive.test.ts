@@ -2,7 +2,7 @@
  * Drive mode (`drive: on`): Ringmaster starts the OS upgrades itself when a ring opens, instead of waiting
  * 30–60 minutes for the platform to pick the new latest up. The canary is one-box first: one scale set (the
  * smallest), and the rest of the canary only once that set's first batch came back healthy. Later rings start
- * every set at once. `drive: off` (the default today) leaves it to the platform.
+ * every set at once. `drive: on` is the default; `drive: off` leaves it to the platform.
  */
 import { describe, expect, it } from 'vitest';
 import { decide, type ReleaseEvent } from '../../src/core';
@@ -55,8 +55,8 @@ describe('drive mode', () => {
     expect(() => planWith({ rings: base.rings.map((r, i) => (i === 1 ? { ...r, firstScaleSet: 'vmss-westus3-1' } : r)) })).toThrow(/rings\[1\]\.firstScaleSet: only the first ring goes one-box/);
   });
 
-  it('drive: off (the default) starts nothing itself', () => {
-    const plan = planWith({});
+  it('drive: off starts nothing itself', () => {
+    const plan = planWith({ drive: 'off' });
     const r = run(newRelease(plan, versionId('1.7.1'), T0), [fleet(plan), published('1.7.1', plan.rings.flatMap((x) => x.regions)), replicated('1.7.1', 'eastus')], T0);
     expect(starts(r.commands)).toEqual([]);
   });
