@@ -227,6 +227,7 @@ export async function benchScale(): Promise<Figures> {
         'scale.wall_ms': Math.round(wallMs),
         'scale.x_real_time': Math.round((Date.parse(report.simulatedEnd) - Date.parse(report.simulatedStart)) / wallMs),
         'scale.armCalls': report.armCalls.total,
+        'scale.throttled_429': report.armCalls.throttled,
       };
     } catch (err) {
       if (!(err instanceof BudgetExceeded)) throw err;

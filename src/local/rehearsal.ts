@@ -145,7 +145,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
     for (const [version, s] of summaries) ledgers.set(version, await deps.ports.ledger.list(s.release));
-    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim) };
+    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), throttled: sim.throttler.refused };
     await host.close();
     host = undefined;
     await sim.close();

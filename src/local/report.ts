@@ -43,7 +43,8 @@ export interface Report {
   notifications: { channel: string; event: string; version: string; delivered: boolean; attempts: number }[];
   chatMessagesReceived: number;
   timings: { breachToDemoteMs: number[]; gateToNextRingMs: number[] };
-  armCalls: { total: number; byOperation: Record<string, number> };
+  /** `throttled`: requests the simulator's ARM throttle model refused with 429 (they are counted in the total too). */
+  armCalls: { total: number; byOperation: Record<string, number>; throttled: number };
   baseline: { instancesOnBadVersion: number; regionsAffected: number; timeUntilContained: string | null } | null;
   blastRadius: { instancesOnBadVersion: number; regionsAffected: number; ratioToBaseline: number | null };
 }
@@ -58,6 +59,7 @@ export interface ControlledRun {
   sink: SinkMessage[];
   /** Per region, the longest healthy rolling upgrade of its scale sets. */
   upgradeMsByRegion: Record<string, number>;
+  throttled: number;
 }
 
 export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; restarts: number }): Report {
@@ -98,7 +100,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     notifications,
     chatMessagesReceived: c.sink.length,
     timings: { breachToDemoteMs: breachToDemote(c), gateToNextRingMs: gateToNextRing(c) },
-    armCalls: { total: calls, byOperation: Object.fromEntries(Object.entries(c.calls).sort()) },
+    armCalls: { total: calls, byOperation: Object.fromEntries(Object.entries(c.calls).sort()), throttled: c.throttled },
     baseline: baseline
       ? { instancesOnBadVersion: baseline.instancesOnBadVersion, regionsAffected: baseline.regionsAffected.length, timeUntilContained: baseline.timeUntilContainedMs === null ? null : isoDuration(baseline.timeUntilContainedMs) }
       : null,

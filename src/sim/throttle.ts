@@ -49,6 +49,8 @@ export type ThrottleResult = { ok: true; headers: Record<string, string> } | { o
 
 export class Throttler {
   private readonly buckets = new Map<string, Bucket>();
+  /** Requests refused with 429 by the throttle model (not injected faults). */
+  refused = 0;
   constructor(
     public config: ThrottleConfig,
     private readonly now: () => number,
@@ -66,6 +68,7 @@ export class Throttler {
 
   reset(): void {
     this.buckets.clear();
+    this.refused = 0;
   }
 
   check(subscriptionId: string, kind: 'read' | 'write', rollingStatusFor?: string): ThrottleResult {
@@ -76,10 +79,12 @@ export class Throttler {
     const header = kind === 'read' ? 'x-ms-ratelimit-remaining-subscription-reads' : 'x-ms-ratelimit-remaining-subscription-writes';
     if (rollingStatusFor) {
       const r = this.bucket(`ru:${rollingStatusFor.toLowerCase()}`, this.config.rollingUpgradeStatusReads).take(now);
+      if (!r.ok) this.refused++;
       if (!r.ok) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(r.waitMs / 1000)), headers: { 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/GetRollingUpgradeStatus;0' } };
       headers['x-ms-ratelimit-remaining-resource'] = `Microsoft.Compute/GetRollingUpgradeStatus;${r.remaining}`;
     }
     const s = sub.take(now);
+    if (!s.ok) this.refused++;
     if (!s.ok) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(s.waitMs / 1000)), headers: { [header]: '0' } };
     headers[header] = String(s.remaining);
     return { ok: true, headers };
