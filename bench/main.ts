@@ -9,7 +9,7 @@ import { benchAdapters } from './azure-bench';
 import { benchColdStart } from './coldstart-bench';
 import { benchEngine } from './engine-bench';
 import { benchGate, benchReaction } from './reaction-bench';
-import { benchBlastRadius, benchScale } from './rehearsal-bench';
+import { benchBlastRadius, benchScale, benchSeeds } from './rehearsal-bench';
 import { benchSimulator } from './sim-bench';
 
 type Bench = { name: string; run: () => Promise<Record<string, number | string>> | Record<string, number | string> };
@@ -21,6 +21,7 @@ const BENCHES: Bench[] = [
   { name: 'reaction', run: benchReaction },
   { name: 'gate', run: benchGate },
   { name: 'blast', run: benchBlastRadius },
+  { name: 'seeds', run: benchSeeds },
   { name: 'coldstart', run: benchColdStart },
   { name: 'scale', run: benchScale },
 ];
