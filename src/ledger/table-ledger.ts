@@ -14,9 +14,15 @@ export class TableLedger implements Ledger {
 
   constructor(private readonly table: TableClient) {}
 
+  /**
+   * One SDK retry, not the default three with back-off: a row the ledger cannot take is carried by the release
+   * and written in a later round, so a storage outage must fail fast rather than hold the round for seconds.
+   */
+  static readonly RETRIES = { maxRetries: 1 } as const;
+
   /** From a storage connection string (`UseDevelopmentStorage=true` is Azurite). */
   static fromConnectionString(connectionString: string, tableName = 'ringmasterledger'): TableLedger {
-    return new TableLedger(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: /UseDevelopmentStorage|http:\/\/127\.0\.0\.1/.test(connectionString) }));
+    return new TableLedger(TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: /UseDevelopmentStorage|http:\/\/127\.0\.0\.1/.test(connectionString), retryOptions: TableLedger.RETRIES }));
   }
 
   /**
@@ -25,7 +31,7 @@ export class TableLedger implements Ledger {
    * Functions on the host storage already), so no storage key exists anywhere.
    */
   static fromAccountUrl(accountUrl: string, credential: TokenCredential, tableName = 'ringmasterledger'): TableLedger {
-    return new TableLedger(new TableClient(accountUrl, tableName, credential));
+    return new TableLedger(new TableClient(accountUrl, tableName, credential, { retryOptions: TableLedger.RETRIES }));
   }
 
   async append(entries: LedgerEntry[]): Promise<void> {

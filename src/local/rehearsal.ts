@@ -14,6 +14,7 @@ import { buildDeps, readAppSettings } from '../app/wiring';
 import type { LedgerEntry } from '../ledger/ledger';
 import { loadFleetFile, rollingUpgradeMs, startSimulator, type ScenarioSpec, type Simulator } from '../sim';
 import { startAzurite } from './azurite';
+import { startOutageProxy } from './outage-proxy';
 import { startChatSink } from './chat-sink';
 import { SteppedClock } from './clock';
 import { FleetWatch } from './fleet-watch';
@@ -70,11 +71,14 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, plan, 'controlled'), manualClock: true, stateDir: join(o.outDir, 'sim') });
   const t0 = Date.parse(fleet.startTime);
   const azurite = await startAzurite(o.root);
+  // The app reaches its storage through a proxy that a scenario's storageOutages take down and bring back.
+  const storage = await startOutageProxy(azurite.port);
+  const outages = scenario.storageOutages.map((x) => ({ from: parseDuration(x.at) ?? 0, to: (parseDuration(x.at) ?? 0) + (parseDuration(x.for) ?? 0) }));
   const sink = await startChatSink({ teams: scenario.chat.teams, slack: scenario.chat.slack }, 20_000);
   const clock = new SteppedClock(() => sim.clock.now());
   const functionKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
   const systemKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
-  const env = appSettings(scenario, plan, sim, azurite.connectionString, sink.url, t0);
+  const env = appSettings(scenario, plan, sim, azurite.connectionString.replace(`:${azurite.port}/`, `:${storage.port}/`), sink.url, t0);
   const deps = buildDeps(readAppSettings(env));
   let host: LocalHost | undefined;
   const watch = new FleetWatch(sim, scenario.badVersions);
@@ -84,7 +88,9 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   try {
     const hostOptions = { clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log };
     host = await startLocalHost(hostOptions);
-    const restarts = [...(o.restartAtMs ?? [])].sort((a, b) => a - b);
+    const restarts = [...(o.restartAtMs ?? []), ...scenario.restartAt.map((t) => parseDuration(t) ?? 0)].sort((a, b) => a - b);
+    // Rows the ledger held before each restart, to prove that none was rewritten after it.
+    const before = new Map<string, string>();
     o.onRuntime?.({ url: host.url, functionKey });
     const hook = (fn: string) => `${host!.url}/runtime/webhooks/eventgrid?functionName=${fn}&code=${systemKey}`;
     await sim.subscribe({ name: 'ringmaster-fleet', endpoint: hook('onResourceEvent'), topic: 'system', schema: 'EventGridSchema', includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceActionSuccess', 'Microsoft.Resources.ResourceActionFailure'] });
@@ -105,28 +111,41 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await settle();
     // One step of simulated time, stopping at each moment the simulator sends an event, so the runtime reacts at
     // the event's own simulated time (as it would in Azure), not at the end of the step.
+    // Storage outages and restarts fall due at their own simulated time, mid-round if a round runs then.
+    const dueActions = async () => {
+      const elapsed = sim.clock.now().getTime() - t0;
+      const down = outages.some((x) => elapsed >= x.from && elapsed < x.to);
+      if (down !== storage.isDown) {
+        await (down ? storage.down() : storage.up());
+        log(`storage ${down ? 'down' : 'back'} at +${Math.round(elapsed / 60_000)} min`);
+      }
+      if (restarts.length === 0 || elapsed < restarts[0]!) return;
+      restarts.shift();
+      if (!storage.isDown) for (const s of summaries.values()) for (const r of await deps.ports.ledger.list(s.release)) before.set(`${r.release}#${r.sequence}`, JSON.stringify(r));
+      const port = host!.port;
+      await host!.close(); // as if killed: whatever was in flight is lost, the state dir stays
+      host = await startLocalHost({ ...hostOptions, port });
+      restarted++;
+      log(`runtime restarted at +${Math.round(elapsed / 60_000)} min`);
+    };
+    // One step of simulated time, stopping at each moment the simulator sends an event, so the runtime reacts at
+    // the event's own simulated time (as it would in Azure), not at the end of the step.
     const advanceStep = async () => {
       const target = sim.clock.now().getTime() + stepMs;
       for (let next = sim.clock.nextEventAt(); next !== undefined && next < target; next = sim.clock.nextEventAt()) {
         sim.clock.advanceTo(next);
         if (!sim.eventGrid.delivering()) continue;
+        await dueActions();
         clock.fireDue();
         await settle();
         watch.checkContained();
       }
       sim.clock.advanceTo(target);
+      await dueActions();
       clock.fireDue();
     };
     while (sim.clock.now().getTime() - t0 < endMs) {
       await advanceStep();
-      if (restarts.length > 0 && sim.clock.now().getTime() - t0 >= restarts[0]!) {
-        restarts.shift();
-        const port = host.port;
-        await host.close(); // as if killed: whatever was in flight is lost, the state dir stays
-        host = await startLocalHost({ ...hostOptions, port });
-        restarted++;
-        log(`runtime restarted at +${Math.round((sim.clock.now().getTime() - t0) / 60_000)} min`);
-      }
       await settle();
       const finished = new Set<string>();
       for (const r of await host.runtime.list()) {
@@ -142,10 +161,11 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
       // Done when every expected release ended and its orchestration finished (undelivered notices retried).
       if (sim.clock.now().getTime() - t0 >= lastPublish && scenario.expect.releases.every((e) => finished.has(e.version))) break;
     }
+    if (storage.isDown) await storage.up();
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
     for (const [version, s] of summaries) ledgers.set(version, await deps.ports.ledger.list(s.release));
-    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), throttled: sim.throttler.refused };
+    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), throttled: sim.throttler.refused, rowsBeforeRestarts: before, storageOutages: outages.length };
     await host.close();
     host = undefined;
     await sim.close();
@@ -156,6 +176,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await host?.close().catch(() => {});
     await sim.close().catch(() => {});
     await sink.close();
+    await storage.close();
     await azurite.stop();
   }
 }

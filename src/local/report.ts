@@ -28,6 +28,7 @@ export interface Report {
     finalState: string;
     demoted: boolean;
     demotionCause: string | null;
+    demotedAt: string | null;
     rings: { name: string; regions: string[]; openedAt: string | null; completedAt: string | null }[];
     instancesUpgraded: number;
     maxInstancesOnVersionOutsideOpenRings: number;
@@ -45,6 +46,11 @@ export interface Report {
   timings: { breachToDemoteMs: number[]; gateToNextRingMs: number[] };
   /** `throttled`: requests the simulator's ARM throttle model refused with 429 (they are counted in the total too). */
   armCalls: { total: number; byOperation: Record<string, number>; throttled: number };
+  /**
+   * The ledger at the end: rows, sequence numbers missing or doubled, rows that differ from what they were before
+   * a restart (the ledger is append-only: all three checks must come out 0), and the storage outages it went through.
+   */
+  ledger: { rows: number; sequenceGaps: number; rewrittenAfterRestart: number; storageOutages: number; outagesRecorded: number };
   baseline: { instancesOnBadVersion: number; regionsAffected: number; timeUntilContained: string | null } | null;
   blastRadius: { instancesOnBadVersion: number; regionsAffected: number; ratioToBaseline: number | null };
 }
@@ -60,6 +66,9 @@ export interface ControlledRun {
   /** Per region, the longest healthy rolling upgrade of its scale sets. */
   upgradeMsByRegion: Record<string, number>;
   throttled: number;
+  /** Ledger rows as they were before each restart (`release#sequence` → JSON). */
+  rowsBeforeRestarts: Map<string, string>;
+  storageOutages: number;
 }
 
 export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; restarts: number }): Report {
@@ -70,6 +79,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     finalState: s.phase,
     demoted: s.demotion !== undefined,
     demotionCause: s.demotion?.cause ?? null,
+    demotedAt: s.demotion?.at ?? null,
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
     instancesUpgraded: c.watch.instancesEverOn(s.version),
     maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
@@ -101,6 +111,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     chatMessagesReceived: c.sink.length,
     timings: { breachToDemoteMs: breachToDemote(c), gateToNextRingMs: gateToNextRing(c) },
     armCalls: { total: calls, byOperation: Object.fromEntries(Object.entries(c.calls).sort()), throttled: c.throttled },
+    ledger: ledgerCheck(c),
     baseline: baseline
       ? { instancesOnBadVersion: baseline.instancesOnBadVersion, regionsAffected: baseline.regionsAffected.length, timeUntilContained: baseline.timeUntilContainedMs === null ? null : isoDuration(baseline.timeUntilContainedMs) }
       : null,
@@ -153,6 +164,27 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
 function breachToDemote(c: ControlledRun): number[] {
   const ms = c.watch.figures().faultToContainedMs;
   return ms === null ? [] : [ms];
+}
+
+function ledgerCheck(c: ControlledRun): Report['ledger'] {
+  let rows = 0;
+  let sequenceGaps = 0;
+  let outagesRecorded = 0;
+  const now = new Map<string, string>();
+  for (const entries of c.ledgers.values()) {
+    rows += entries.length;
+    const seqs = entries.map((e) => e.sequence).sort((a, b) => a - b);
+    seqs.forEach((q, i) => {
+      if (q !== i) sequenceGaps++;
+    });
+    for (const e of entries) {
+      now.set(`${e.release}#${e.sequence}`, JSON.stringify(e));
+      if ((e.payload as { ledgerOutage?: unknown } | undefined)?.ledgerOutage) outagesRecorded++;
+    }
+  }
+  let rewrittenAfterRestart = 0;
+  for (const [key, row] of c.rowsBeforeRestarts) if (now.get(key) !== row) rewrittenAfterRestart++;
+  return { rows, sequenceGaps, rewrittenAfterRestart, storageOutages: c.storageOutages, outagesRecorded };
 }
 
 function timing(s: ReleaseSummary, plan: ReleasePlan, scenario: Scenario, c: ControlledRun) {

@@ -34,6 +34,10 @@ export const scenarioSchema = z.strictObject({
    * (exit 0, said so), passing is news (exit 1: remove the marker).
    */
   expectedToFail: z.string().min(1).optional(),
+  /** The ledger's storage (Azurite) goes down at `at` for `for`: connections refused and dropped, then back. */
+  storageOutages: z.array(z.strictObject({ at: duration, for: duration })).default([]),
+  /** Kill the local runtime at these simulated times and start it again (as `--restart-at` does; both add up). */
+  restartAt: z.array(duration).default([]),
   operator: z.array(z.strictObject({ version, when: phase, after: duration.optional(), action: z.enum(['pause', 'resume', 'approve', 'promote', 'abort', 'demote']), actor: z.string().default('rehearsal-operator@contoso.com') })).default([]),
   chat: z.strictObject({ teams: z.enum(['up', 'down', 'slow']).default('up'), slack: z.enum(['up', 'down', 'slow']).default('up') }).default({ teams: 'up', slack: 'up' }),
   /** The notices a bad version's demotion must reach, etc. */

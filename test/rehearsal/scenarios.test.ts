@@ -65,6 +65,15 @@ describe('rehearsal scenarios', () => {
     expect(report.armCalls.byOperation.VirtualMachineScaleSetRollingUpgrades_StartOSUpgrade ?? 0).toBe(0);
   });
 
+  it('ledger-outage: storage down through the canary; 1.7.0 demoted at the same moment, the release does not fail, every row written once', async () => {
+    const [{ status, report }, calm] = await Promise.all([rehearse('ledger-outage'), rehearse('payments')]);
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'demoted' });
+    expect(report.releases[0]!.demotedAt).toBe(calm.report.releases[0]!.demotedAt);
+    expect(report.ledger).toMatchObject({ storageOutages: 1, outagesRecorded: 1, sequenceGaps: 0 });
+    expect(report.chatMessagesReceived).toBe(report.notifications.filter((n) => n.delivered).length);
+  });
+
   it('operator: the broad ring waits for approval given through the HTTP API', async () => {
     const { status, report } = await rehearse('operator');
     expect(status, report.failures.join('\n')).toBe(0);
