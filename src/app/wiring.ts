@@ -108,10 +108,12 @@ export interface AppDeps {
   /** Event ids already routed by this app (duplicates are dropped). */
   seen: RecentIds;
   publisher?: EventPublisher;
+  /** The time for timers' decisions (the reconciler's lookback, purge, rebakes): the wall clock, or a rehearsal's. */
+  now: () => Date;
 }
 
 /** Builds the ports over the real SDK clients. */
-export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
+export function buildDeps(settings: AppSettings, ledger?: Ledger, now: () => Date = () => new Date()): AppDeps {
   // Retries the adapters absorb are collected here and drained into the ledger by the activities.
   const retries: string[] = [];
   const onRetry = ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: { kind: string; operation?: string; message: string } }) => {
@@ -212,7 +214,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger): AppDeps {
     drainRetries: () => retries.splice(0),
     ledger: ledger ?? ledgerFor(settings),
   };
-  return { settings, ports, seen: new RecentIds(), ...(events ? { publisher: events } : {}) };
+  return { settings, ports, seen: new RecentIds(), now, ...(events ? { publisher: events } : {}) };
 }
 
 /** The ledger the settings name: an account URL (Entra ID), else a connection string, else memory (tests only). */

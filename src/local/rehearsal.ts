@@ -79,7 +79,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const functionKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
   const systemKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
   const env = appSettings(scenario, plan, sim, azurite.connectionString.replace(`:${azurite.port}/`, `:${storage.port}/`), sink.url, t0);
-  const deps = buildDeps(readAppSettings(env));
+  const deps = buildDeps(readAppSettings(env), undefined, () => sim.clock.now());
   let host: LocalHost | undefined;
   const watch = new FleetWatch(sim, scenario.badVersions);
   const summaries = new Map<string, ReleaseSummary>();

@@ -87,7 +87,8 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
   }));
   const notifications = [...c.ledgers.entries()].flatMap(([version, rows]) =>
     // One entry per notice: its final outcome, with every attempt of every round counted.
-    [...rows.filter((r) => r.kind === 'notice').reduce((byKey, r) => {
+    // A "held" row says a notice waits for its write; it is not an attempt.
+    [...rows.filter((r) => r.kind === 'notice' && !(r.payload as { held?: boolean }).held).reduce((byKey, r) => {
       const p = r.payload as { notice: string; channel: string; dedupeKey: string; delivered: boolean; attempts?: number };
       const prev = byKey.get(p.dedupeKey);
       byKey.set(p.dedupeKey, { channel: p.channel, event: p.notice, version, delivered: p.delivered, attempts: (prev?.attempts ?? 0) + (p.attempts ?? 0) });

@@ -150,16 +150,16 @@ export class EventGrid {
     for (const sub of this.subs.values()) {
       if (!this.matches(sub, e)) continue;
       const fault = this.faults.forEvent(e.eventType);
-      if (fault === 'drop') {
+      if (fault?.kind === 'drop') {
         this.record(sub, e, 0, 'error', 'dropped', 'dropped by fault injection');
         continue;
       }
-      if (fault === 'reorder') {
-        this.sim.clock.after(60_000, `reordered ${e.id}`, () => this.attempt(sub, e, 1));
+      if (fault?.kind === 'reorder') {
+        this.sim.clock.after((fault.delaySeconds ?? 60) * 1000, `reordered ${e.id}`, () => this.attempt(sub, e, 1));
         continue;
       }
       this.attempt(sub, e, 1);
-      if (fault === 'duplicate') this.attempt(sub, e, 1);
+      if (fault?.kind === 'duplicate') this.attempt(sub, e, 1);
     }
   }
 

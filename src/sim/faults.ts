@@ -1,4 +1,4 @@
-// Fault injection, set through the admin API: per ARM operation (429 with Retry-After, 500, latency) and on
+// Fault injection, set through the admin API or a scenario's timeline (armFault, eventFault, with a window): per ARM operation (429 with Retry-After, 500, latency) and on
 // event delivery (drop, duplicate, reorder). Probabilities draw from a seeded generator.
 import { z } from 'zod';
 import { mulberry32, hashString } from './prng';
@@ -16,10 +16,14 @@ export const armFaultSpec = z.strictObject({
 export const eventFaultSpec = z.strictObject({
   eventType: z.string().optional(),
   kind: z.enum(['drop', 'duplicate', 'reorder']),
+  /** How late a reordered event is delivered (simulated seconds; default 60). */
+  delaySeconds: z.number().int().min(1).max(86_400).optional(),
   count: z.number().int().min(1).optional(),
   probability: z.number().min(0).max(1).optional(),
 });
-export type ArmFault = z.infer<typeof armFaultSpec> & { id: string; hits: number };
+export type ArmFaultSpec = z.infer<typeof armFaultSpec>;
+export type EventFaultSpec = z.infer<typeof eventFaultSpec>;
+export type ArmFault = ArmFaultSpec & { id: string; hits: number };
 export type EventFault = z.infer<typeof eventFaultSpec> & { id: string; hits: number };
 
 export class Faults {
@@ -72,10 +76,10 @@ export class Faults {
     return { latencyMs, failure };
   }
 
-  forEvent(eventType: string): EventFault['kind'] | undefined {
+  forEvent(eventType: string): EventFault | undefined {
     for (const f of this.events) {
       if (f.eventType !== undefined && f.eventType.toLowerCase() !== eventType.toLowerCase()) continue;
-      if (this.fires(f)) return f.kind;
+      if (this.fires(f)) return f;
     }
     return undefined;
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration, parseIsoDuration } from './durations';
+import { armFaultSpec, eventFaultSpec } from './faults';
 import { formatSpecPath, unknownKeys } from './spec-keys';
 
 const duration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
@@ -196,6 +197,9 @@ export const timelineActionSpec = z.discriminatedUnion('action', [
     duration: duration.optional(),
   }),
   z.strictObject({ ...at, action: z.literal('startOSUpgrade'), scaleSet: z.string() }),
+  // Faults with a time window: from `at` until `until` (both from the start), or for good.
+  z.strictObject({ ...at, action: z.literal('armFault'), until: duration.optional(), ...armFaultSpec.shape }),
+  z.strictObject({ ...at, action: z.literal('eventFault'), until: duration.optional(), ...eventFaultSpec.shape }),
   z.strictObject({ ...at, action: z.literal('cancelRollingUpgrade'), scaleSet: z.string() }),
 ]);
 export type TimelineAction = z.infer<typeof timelineActionSpec>;
@@ -262,6 +266,7 @@ export function parseFleet(input: unknown, source = 'fleet'): FleetSpec {
   const r = fleetSpec.safeParse(input);
   if (!r.success) throw new SpecError(formatIssues(fleetSpec, input, r.error.issues, source));
   const fleet = r.data;
+  checkWindows(fleet.timeline, source);
   const images = new Set(fleet.gallery.images.map((i) => i.name.toLowerCase()));
   fleet.scaleSets.forEach((g, i) => {
     if (!images.has(g.image.toLowerCase())) {
@@ -274,7 +279,17 @@ export function parseFleet(input: unknown, source = 'fleet'): FleetSpec {
 export function parseScenario(input: unknown, source = 'scenario'): ScenarioSpec {
   const r = scenarioSpec.safeParse(input);
   if (!r.success) throw new SpecError(formatIssues(scenarioSpec, input, r.error.issues, source));
+  checkWindows(r.data.timeline ?? [], source);
   return r.data;
+}
+
+/** A fault's window must end after it starts. */
+function checkWindows(timeline: TimelineAction[], source: string): void {
+  timeline.forEach((a, i) => {
+    if ((a.action === 'armFault' || a.action === 'eventFault') && a.until !== undefined && safeDuration(a.until) <= safeDuration(a.at)) {
+      throw new SpecError(`invalid ${source}:\n  at timeline[${i}].until: a fault's window must end after it starts (at ${a.at})`);
+    }
+  });
 }
 
 export function loadFleetFile(path: string): FleetSpec {

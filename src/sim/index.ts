@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventGrid, type SubscriptionInput, type WebhookSubscription } from './event-grid';
-import { Faults } from './faults';
+import type { Faults } from './faults';
 import { loadFleetFile, loadScenarioFile, mergeScenario, parseFleet, type FleetSpec, type FleetSpecInput, type ScenarioSpec } from './fleet-spec';
 import type { FleetState } from './fleet-model';
 import { SimServer } from './http-server';
@@ -92,7 +92,7 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
   if (opts.speed !== undefined) simOpts.speed = opts.speed;
   if (opts.manualClock !== undefined) simOpts.manualClock = opts.manualClock;
   const sim = new Simulation(fleet, simOpts);
-  const faults = new Faults(sim.seed);
+  const faults = sim.faults;
   const eventGrid = new EventGrid(sim, faults);
   const throttler = new Throttler({ ...DEFAULT_THROTTLE, ...(opts.throttling ?? {}) }, () => sim.clock.nowMs());
   const calls: Record<string, number> = {};

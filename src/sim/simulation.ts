@@ -3,6 +3,7 @@
 import { ArmError } from './arm-errors';
 import { HealthOracle, resolveBehaviour, type Behaviour } from './behaviour';
 import { parseDuration } from './durations';
+import { Faults, type ArmFaultSpec, type EventFaultSpec } from './faults';
 import type { FleetSpec, HealthRuleSpec, TimelineAction } from './fleet-spec';
 import { SpecError } from './fleet-spec';
 import {
@@ -70,12 +71,15 @@ export class Simulation {
   readonly eventLog: SimEvent[] = [];
   readonly timeline: TimelineEntry[] = [];
   readonly listeners: ((e: SimEvent) => void)[] = [];
+  /** ARM and Event Grid faults: the admin API's and the timeline's. */
+  readonly faults: Faults;
   principalId = '11111111-2222-3333-4444-555555555555';
 
   constructor(spec: FleetSpec, opts: { seed?: number; speed?: number; manualClock?: boolean } = {}) {
     this.seed = opts.seed ?? spec.seed ?? 1;
     this.startTime = Date.parse(spec.startTime);
     this.ids = new SeededIds(this.seed);
+    this.faults = new Faults(this.seed);
     this.clock = new VirtualClock(this.startTime, { speed: opts.speed ?? 1, manual: opts.manualClock ?? false });
     this.behaviour = resolveBehaviour(spec.behaviour);
     this.health = new HealthOracle(this.seed, spec.health, this.startTime);
@@ -393,6 +397,13 @@ export class Simulation {
           (s) => (a.scaleSet === undefined || s.name.toLowerCase() === a.scaleSet.toLowerCase()) && (a.region === undefined || s.location === normalizeRegion(a.region)),
         );
         this.makeUnhealthy(sets, a.percent, a.duration === undefined ? undefined : parseDuration(a.duration));
+        return;
+      }
+      case 'armFault':
+      case 'eventFault': {
+        const { at: _at, action, until, ...spec } = a;
+        const f = action === 'armFault' ? this.faults.addArm(spec as ArmFaultSpec) : this.faults.addEvent(spec as EventFaultSpec);
+        if (until !== undefined) this.clock.schedule(this.startTime + parseDuration(until), `end of fault ${f.id}`, () => this.faults.remove(f.id));
         return;
       }
       case 'startOSUpgrade':

@@ -147,7 +147,7 @@ export async function startStack(opts: { throttling?: boolean; seed?: number } =
     if (route.teams) env[secretSettingName(route.teams)] = `${sink.url}/teams/${route.teams}`;
     if (route.slack) env[secretSettingName(route.slack)] = `${sink.url}/slack/${route.slack}`;
   }
-  const deps = buildDeps(readAppSettings(env), new MemoryLedger());
+  const deps = buildDeps(readAppSettings(env), new MemoryLedger(), () => sim.clock.now());
   const clock = new SteppedClock(() => sim.clock.now());
   const functionKey = randomBytes(24).toString('base64url');
   const systemKey = randomBytes(24).toString('base64url');
