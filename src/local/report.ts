@@ -29,6 +29,8 @@ export interface Report {
     demoted: boolean;
     demotionCause: string | null;
     demotedAt: string | null;
+    /** What the release told a person about the fleet (a pinned set, an empty region), the latest few. */
+    findings: string[];
     rings: { name: string; regions: string[]; openedAt: string | null; completedAt: string | null }[];
     instancesUpgraded: number;
     maxInstancesOnVersionOutsideOpenRings: number;
@@ -80,6 +82,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     demoted: s.demotion !== undefined,
     demotionCause: s.demotion?.cause ?? null,
     demotedAt: s.demotion?.at ?? null,
+    findings: s.findings ?? [],
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
     instancesUpgraded: c.watch.instancesEverOn(s.version),
     maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,

@@ -197,6 +197,8 @@ export const timelineActionSpec = z.discriminatedUnion('action', [
     duration: duration.optional(),
   }),
   z.strictObject({ ...at, action: z.literal('startOSUpgrade'), scaleSet: z.string() }),
+  // The set's imageReference names this version (null: the definition again, tracking latest), as a PATCH would.
+  z.strictObject({ ...at, action: z.literal('pinScaleSet'), scaleSet: z.string(), version: versionName.nullable() }),
   // Faults with a time window: from `at` until `until` (both from the start), or for good.
   z.strictObject({ ...at, action: z.literal('armFault'), until: duration.optional(), ...armFaultSpec.shape }),
   z.strictObject({ ...at, action: z.literal('eventFault'), until: duration.optional(), ...eventFaultSpec.shape }),

@@ -399,6 +399,15 @@ export class Simulation {
         this.makeUnhealthy(sets, a.percent, a.duration === undefined ? undefined : parseDuration(a.duration));
         return;
       }
+      case 'pinScaleSet': {
+        const set = this.findScaleSet(a.scaleSet);
+        if (!set) throw new SpecError(`no scale set ${a.scaleSet}`);
+        if (a.version !== null && !this.image(set.imageId.split('/').pop() ?? '')?.versions.has(a.version)) throw new SpecError(`no version ${a.version} of ${set.imageId}`);
+        set.pinnedVersion = a.version ?? undefined;
+        if (a.version !== null) set.modelVersion = a.version;
+        this.engine.considerDetection(set);
+        return;
+      }
       case 'armFault':
       case 'eventFault': {
         const { at: _at, action, until, ...spec } = a;

@@ -65,33 +65,6 @@ describe('rehearsal scenarios', () => {
     expect(report.armCalls.byOperation.VirtualMachineScaleSetRollingUpgrades_StartOSUpgrade ?? 0).toBe(0);
   });
 
-  it('ledger-outage: storage down through the canary; 1.7.0 demoted at the same moment, the release does not fail, every row written once', async () => {
-    const [{ status, report }, calm] = await Promise.all([rehearse('ledger-outage'), rehearse('payments')]);
-    expect(status, report.failures.join('\n')).toBe(0);
-    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'demoted' });
-    expect(report.releases[0]!.demotedAt).toBe(calm.report.releases[0]!.demotedAt);
-    expect(report.ledger).toMatchObject({ storageOutages: 1, outagesRecorded: 1, sequenceGaps: 0 });
-    expect(report.chatMessagesReceived).toBe(report.notifications.filter((n) => n.delivered).length);
-  });
-
-  it('throttled-demote: ARM answers the demotion with 429 twice; retried after Retry-After, "demoting" meanwhile, "demoted" after', async () => {
-    const { status, report } = await rehearse('throttled-demote');
-    expect(status, report.failures.join('\n')).toBe(0);
-    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'demoted', maxInstancesOnVersionOutsideOpenRings: 0 });
-    expect(report.blastRadius.instancesOnBadVersion).toBeLessThanOrEqual(2);
-    // Contained once ARM took the write: not before its Retry-After, and within a round of it.
-    expect(report.timings.breachToDemoteMs[0]!).toBeGreaterThanOrEqual(120_000);
-    expect(report.timings.breachToDemoteMs[0]!).toBeLessThanOrEqual(180_000);
-    const events = report.notifications.map((n) => `${n.event}/${n.channel}`);
-    expect(events.indexOf('demoting/teams')).toBeLessThan(events.indexOf('demoted/teams'));
-  });
-
-  it('dropped-event: every ResourceWriteSuccess dropped; the release of 1.7.1 starts from the gallery and completes', async () => {
-    const { status, report } = await rehearse('dropped-event');
-    expect(status, report.failures.join('\n')).toBe(0);
-    expect(report.releases[0]).toMatchObject({ version: '1.7.1', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0, instancesUpgraded: 120 });
-  });
-
   it('operator: the broad ring waits for approval given through the HTTP API', async () => {
     const { status, report } = await rehearse('operator');
     expect(status, report.failures.join('\n')).toBe(0);

@@ -1,0 +1,81 @@
+/**
+ * The stories of the evidence, reconciliation and signal issues, each a scenario of the library with the outcome
+ * Azure's behaviour demands, asserted from report.json (a second file, so that vitest runs it beside the others).
+ */
+import { describe, expect, it } from 'vitest';
+import { rehearse } from './run-scenario';
+
+describe('rehearsal stories', () => {
+  it('version-below-latest: 1.6.3 under latest 1.6.4 fails at once, opening nothing', async () => {
+    const { status, report } = await rehearse('version-below-latest');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.6.3', finalState: 'failed', instancesUpgraded: 0 });
+    expect(r!.rings.every((ring) => ring.openedAt === null)).toBe(true);
+    expect(report.notifications.map((n) => n.event)).toEqual(['failed']);
+  });
+
+  it('supersede-in-canary: 1.7.0 hands the canary to 1.7.1 and opens nothing more; 1.7.1 ships', async () => {
+    const { status, report } = await rehearse('supersede-in-canary');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [older, newer] = report.releases;
+    expect(older).toMatchObject({ version: '1.7.0', finalState: 'superseded' });
+    expect(older!.rings.filter((r) => r.openedAt).map((r) => r.name)).toEqual(['canary']);
+    expect(newer).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 120, maxInstancesOnVersionOutsideOpenRings: 0 });
+  });
+
+  it('operator-demote: a demote sent while the canary upgrades is carried out; no further ring opens', async () => {
+    const { status, report } = await rehearse('operator-demote');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.7.1', finalState: 'demoted', demoted: true });
+    expect(r!.demotionCause).toMatch(/demoted by /);
+    expect(r!.rings.filter((ring) => ring.openedAt).map((ring) => ring.name)).toEqual(['canary']);
+    expect(report.armCalls.byOperation.GalleryImageVersions_Update).toBeGreaterThanOrEqual(2); // the canary opened, then the demote
+  });
+
+  it('outage-mid-batch: an outage of old and new alike during the first batch pauses, never demotes; resumed, 1.7.1 ships', async () => {
+    const { status, report } = await rehearse('outage-mid-batch');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.1', finalState: 'completed', demoted: false, instancesUpgraded: 120 });
+    const events = report.notifications.map((n) => n.event);
+    expect(events).toContain('paused');
+    expect(events).not.toContain('demoted');
+  });
+
+  it('pinned-set: the pinned canary set is named and not waited for; 1.7.1 ships to the other 110 instances', async () => {
+    const { status, report } = await rehearse('pinned-set');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 110 });
+    expect(r!.findings.join('\n')).toMatch(/vmss-payments-eastus-2 pins 1\.6\.4/);
+    expect(r!.durationMs!).toBeLessThan(6 * 3_600_000); // never the six-hour upgrade timeout
+  });
+
+  it('ledger-outage: storage down through the canary; 1.7.0 demoted at the same moment, the release does not fail, every row written once', async () => {
+    const [{ status, report }, calm] = await Promise.all([rehearse('ledger-outage'), rehearse('payments')]);
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'demoted' });
+    expect(report.releases[0]!.demotedAt).toBe(calm.report.releases[0]!.demotedAt);
+    expect(report.ledger).toMatchObject({ storageOutages: 1, outagesRecorded: 1, sequenceGaps: 0 });
+    expect(report.chatMessagesReceived).toBe(report.notifications.filter((n) => n.delivered).length);
+  });
+
+  it('throttled-demote: ARM answers the demotion with 429 twice; retried after Retry-After, "demoting" meanwhile, "demoted" after', async () => {
+    const { status, report } = await rehearse('throttled-demote');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'demoted', maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(report.blastRadius.instancesOnBadVersion).toBeLessThanOrEqual(2);
+    // Contained once ARM took the write: not before its Retry-After, and within a round of it.
+    expect(report.timings.breachToDemoteMs[0]!).toBeGreaterThanOrEqual(120_000);
+    expect(report.timings.breachToDemoteMs[0]!).toBeLessThanOrEqual(180_000);
+    const events = report.notifications.map((n) => `${n.event}/${n.channel}`);
+    expect(events.indexOf('demoting/teams')).toBeLessThan(events.indexOf('demoted/teams'));
+  });
+
+  it('dropped-event: every ResourceWriteSuccess dropped; the release of 1.7.1 starts from the gallery and completes', async () => {
+    const { status, report } = await rehearse('dropped-event');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.1', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0, instancesUpgraded: 120 });
+  });
+});
