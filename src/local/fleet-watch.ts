@@ -14,7 +14,18 @@ export interface FleetFigures {
   faultToContainedMs: number | null;
 }
 
+/** Instances per version in each region, at the simulated times the counts changed (a rollout's picture). */
+export interface FleetTimeline {
+  start: number;
+  regions: string[];
+  points: { at: number; counts: Record<string, Record<string, number>> }[];
+}
+
 export class FleetWatch {
+  private readonly points: FleetTimeline['points'] = [];
+  /** Where and when the platform halted a rolling upgrade to a bad version, once per scale set. */
+  readonly halts = new Map<string, { at: number; region: string }>();
+  private lastCounts = '';
   private readonly everBad = new Set<number>();
   private readonly badRegions = new Set<string>();
   private firstBadAt: number | undefined;
@@ -40,16 +51,20 @@ export class FleetWatch {
       if (!open.has(version)) open.set(version, openRegions?.(version));
       return open.get(version);
     };
+    const counts: Record<string, Record<string, number>> = {};
     let setIndex = 0;
     for (const set of this.sim.fleet.scaleSets.values()) {
+      const region = (counts[set.location] ??= {});
       const ru = set.rolling;
       if (ru?.code === 'Faulted' && ru.endTime !== undefined && this.badVersions.includes(ru.targetVersion)) {
         this.firstFaultAt = Math.min(this.firstFaultAt ?? Infinity, ru.endTime);
+        if (!this.halts.has(set.name)) this.halts.set(set.name, { at: ru.endTime, region: set.location });
       }
       // Instances are numbered by (scale set, index): the same every sample, no string per instance.
       const base = setIndex++ * 100_000;
       set.instances.forEach((inst, i) => {
         const key = base + i;
+        region[inst.version] = (region[inst.version] ?? 0) + 1;
         let on = this.everOn.get(inst.version);
         if (!on) this.everOn.set(inst.version, (on = new Set()));
         on.add(key);
@@ -62,6 +77,11 @@ export class FleetWatch {
         if (regions && !regions.has(set.location)) outside.set(inst.version, (outside.get(inst.version) ?? 0) + 1);
       });
     }
+    const text = JSON.stringify(counts);
+    if (text !== this.lastCounts) {
+      this.lastCounts = text;
+      this.points.push({ at: now, counts });
+    }
     for (const [v, n] of outside) this.outsideOpen.set(v, Math.max(this.outsideOpen.get(v) ?? 0, n));
     if (this.firstBadAt !== undefined && this.containedAt === undefined && this.badContained()) this.containedAt = now;
   }
@@ -69,6 +89,11 @@ export class FleetWatch {
   /** Between samples (at the moment an event was delivered and handled): notes containment at its own time. */
   checkContained(): void {
     if (this.firstBadAt !== undefined && this.containedAt === undefined && this.badContained()) this.containedAt = this.sim.clock.now().getTime();
+  }
+
+  timeline(): FleetTimeline {
+    const regions = new Set([...this.sim.fleet.scaleSets.values()].map((s) => s.location));
+    return { start: this.sim.sim.startTime, regions: [...regions], points: this.points };
   }
 
   instancesEverOn(version: string): number {

@@ -191,7 +191,7 @@ async function runBaseline(scenario: Scenario, plan: ReleasePlan, outDir: string
       sim.clock.advance(stepMs);
       watch.sample();
     }
-    return watch.figures();
+    return { figures: watch.figures(), timeline: watch.timeline() };
   } finally {
     await sim.close();
   }

@@ -7,7 +7,8 @@ import { esc, renderDashboard } from '../app/dashboard';
 import type { ReleaseSummary } from '../app/release-summary';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { SinkMessage } from './chat-sink';
-import type { FleetFigures, FleetWatch } from './fleet-watch';
+import type { FleetFigures, FleetTimeline, FleetWatch } from './fleet-watch';
+import { renderTimeline, type TimelineMarker } from './timeline-svg';
 import type { Scenario } from './scenario';
 
 export interface Report {
@@ -55,6 +56,11 @@ export interface Report {
   ledger: { rows: number; sequenceGaps: number; rewrittenAfterRestart: number; storageOutages: number; outagesRecorded: number };
   baseline: { instancesOnBadVersion: number; regionsAffected: number; timeUntilContained: string | null } | null;
   blastRadius: { instancesOnBadVersion: number; regionsAffected: number; ratioToBaseline: number | null };
+  /**
+   * The rollout over time: instances per version in each region whenever the counts changed (simulated ms), with
+   * ring openings, the platform's halts and demotions marked; Azure alone's over the same span.
+   */
+  timeline: { controlled: FleetTimeline & { markers: TimelineMarker[] }; baseline: FleetTimeline | null; end: number; regions: string[] };
 }
 
 export interface ControlledRun {
@@ -73,8 +79,9 @@ export interface ControlledRun {
   storageOutages: number;
 }
 
-export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: FleetFigures | undefined; wallMs: number; restarts: number }): Report {
-  const { scenario, controlled: c, baseline } = input;
+export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: { figures: FleetFigures; timeline: FleetTimeline } | undefined; wallMs: number; restarts: number }): Report {
+  const { scenario, controlled: c } = input;
+  const baseline = input.baseline?.figures;
   const releases = [...c.summaries.values()].sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true })).map((s) => ({
     version: s.version,
     release: s.release,
@@ -99,6 +106,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     }, new Map<string, Report['notifications'][number]>()).values()],
   );
   const ours = c.watch.figures();
+  const fleetTimeline = c.watch.timeline();
   const calls = Object.values(c.calls).reduce((a, b) => a + b, 0);
   const report: Report = {
     scenario: scenario.name,
@@ -119,6 +127,13 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     baseline: baseline
       ? { instancesOnBadVersion: baseline.instancesOnBadVersion, regionsAffected: baseline.regionsAffected.length, timeUntilContained: baseline.timeUntilContainedMs === null ? null : isoDuration(baseline.timeUntilContainedMs) }
       : null,
+    timeline: {
+      controlled: { ...fleetTimeline, markers: markers(c) },
+      baseline: input.baseline?.timeline ?? null,
+      end: c.simEndMs,
+      // Plan order (canary first), then any other region of the fleet.
+      regions: [...new Set([...input.plan.rings.flatMap((r) => r.regions), ...fleetTimeline.regions])],
+    },
     blastRadius: {
       instancesOnBadVersion: ours.instancesOnBadVersion,
       regionsAffected: ours.regionsAffected.length,
@@ -168,6 +183,17 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
 function breachToDemote(c: ControlledRun): number[] {
   const ms = c.watch.figures().faultToContainedMs;
   return ms === null ? [] : [ms];
+}
+
+function markers(c: ControlledRun): TimelineMarker[] {
+  const out: TimelineMarker[] = [];
+  for (const s of c.summaries.values()) {
+    const opened = s.rings.flatMap((r) => Object.entries(r.opened).map(([region, at]) => ({ ring: r.name, region, at })));
+    for (const o of opened) out.push({ at: Date.parse(o.at), region: o.region, kind: 'ring-opened', label: `${s.version}: ${o.ring} opened ${o.region}` });
+    if (s.demotion) for (const o of opened) out.push({ at: Date.parse(s.demotion.at), region: o.region, kind: 'demoted', label: `${s.version} demoted: ${s.demotion.cause}` });
+  }
+  for (const [set, h] of c.watch.halts) out.push({ at: h.at, region: h.region, kind: 'halted', label: `the platform halted ${set}` });
+  return out;
 }
 
 function ledgerCheck(c: ControlledRun): Report['ledger'] {
@@ -229,11 +255,15 @@ export function renderReportHtml(r: Report, summaries: ReleaseSummary[], ledgers
     ['notices', r.notifications.map((n) => `${n.event}/${n.channel}/${n.version}${n.delivered ? '' : ' (not delivered)'}`).join(', ')],
     ['unmet expectations', r.failures.join('; ') || 'none'],
   ])}</tbody></table></section>`;
+  const t = r.timeline;
+  // One colour per version in both pictures.
+  const versions = [...new Set([t.controlled, t.baseline].flatMap((x) => x?.points ?? []).flatMap((p) => Object.values(p.counts).flatMap((c) => Object.keys(c))))];
+  const pictures = `<section class="release" id="timeline"><h2>The rollout, region by region</h2><div class="timelines" style="display:flex;flex-wrap:wrap;gap:24px">${renderTimeline(t.controlled, { title: 'with Ringmaster', end: t.end, regions: t.regions, markers: t.controlled.markers, versions })}${t.baseline ? renderTimeline(t.baseline, { title: 'Azure alone', end: t.end, regions: t.regions, versions }) : ''}</div><p>Share of each region's instances on each version; dashed lines: a ring opened there; red: the platform halted a rolling upgrade, or the version was demoted.</p></section>`;
   return renderDashboard({
     title: `Ringmaster rehearsal: ${r.scenario}`,
     generatedAt: r.simulatedEnd,
     releases: summaries.map((s) => ({ summary: s, ledger: ledgers.get(s.version) ?? [] })),
-    extraHtml: comparison,
+    extraHtml: comparison + pictures,
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The dashboard in headless Chromium (Debian's chromium, driven by playwright-core), opened during a
- * rehearsal: after 1.7.0's demotion, while 1.7.1 rolls out. Checks what a person reads there and saves a
- * screenshot under test-output/.
+ * rehearsal: after 1.7.0's demotion, while 1.7.1 rolls out. Checks what a person reads there, then the report's
+ * picture of the rollout beside Azure alone's, and saves screenshots under test-output/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { loadPlanOrThrow } from '../../src/cli/plan-file';
 import { runRehearsal } from '../../src/local/rehearsal';
+import { renderReportHtml } from '../../src/local/report';
 import { loadScenario } from '../../src/local/scenario';
 
 const root = join(__dirname, '../..');
@@ -33,7 +34,6 @@ describe.skipIf(!haveChromium)('dashboard in a browser', () => {
         plan: loadPlanOrThrow(scenario.planFile),
         root,
         outDir,
-        baseline: false,
         loadApp: () => requireApp(join(root, 'dist', 'index.js')),
         onRuntime: (r) => (runtime = r),
         onProgress: async (p) => {
@@ -60,6 +60,20 @@ describe.skipIf(!haveChromium)('dashboard in a browser', () => {
         },
       });
       expect(result.report.outcome, result.report.failures.join('\n')).toBe('passed');
+      // The report's picture of the rollout, with Azure alone beside it.
+      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.setContent(renderReportHtml(result.report, result.summaries, result.ledgers));
+      const share = async (chart: string, region: string, version: string) => {
+        const band = page.locator(`figure.timeline:has(figcaption:text-is("${chart}")) g.band[data-region="${region}"][data-version="${version}"]`);
+        return (await band.count()) === 0 ? null : { max: Number(await band.getAttribute('data-max-share')), final: Number(await band.getAttribute('data-final-share')) };
+      };
+      seen.canaryBad = JSON.stringify(await share('with Ringmaster', 'eastus', '1.7.0'));
+      seen.earlyBad = JSON.stringify(await share('with Ringmaster', 'westus3', '1.7.0'));
+      seen.canaryDemoted = String(await page.locator('figure.timeline g.region[data-region="eastus"] line[data-kind="demoted"]').count());
+      const alone = await Promise.all(['eastus', 'westus3', 'northeurope', 'westeurope', 'southeastasia', 'australiaeast'].map((r) => share('Azure alone', r, '1.7.0')));
+      seen.aloneRegions = String(alone.filter((x) => x && x.max > 0).length);
+      seen.timelineExternal = String(await page.locator('#timeline script, #timeline [href]').count());
+      await page.locator('#timeline').screenshot({ path: join(root, 'test-output', 'timeline.png') });
     } finally {
       await browser?.close();
     }
@@ -75,5 +89,13 @@ describe.skipIf(!haveChromium)('dashboard in a browser', () => {
     expect(Number(seen.releases)).toBe(2);
     expect(seen.external).toBe('0');
     expect(existsSync(join(root, 'test-output', 'dashboard.png'))).toBe(true);
+    // The canary's share of 1.7.0 rose to its first batch (2 of 20 instances) and went back; the early ring never ran it.
+    expect(JSON.parse(seen.canaryBad!)).toEqual({ max: 0.1, final: 0 });
+    expect(seen.earlyBad).toBe('null');
+    expect(Number(seen.canaryDemoted)).toBeGreaterThan(0);
+    // Azure alone: 1.7.0 reached every region.
+    expect(seen.aloneRegions).toBe('6');
+    expect(seen.timelineExternal).toBe('0');
+    expect(existsSync(join(root, 'test-output', 'timeline.png'))).toBe(true);
   });
 });
