@@ -32,6 +32,8 @@ export interface Report {
     demotedAt: string | null;
     /** What the release told a person about the fleet (a pinned set, an empty region), the latest few. */
     findings: string[];
+    /** Demote writes ARM accepted (excludeFromLatest on the version). */
+    demoteWrites: number;
     rings: { name: string; regions: string[]; openedAt: string | null; completedAt: string | null }[];
     instancesUpgraded: number;
     maxInstancesOnVersionOutsideOpenRings: number;
@@ -90,6 +92,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     demotionCause: s.demotion?.cause ?? null,
     demotedAt: s.demotion?.at ?? null,
     findings: s.findings ?? [],
+    demoteWrites: (c.ledgers.get(s.version) ?? []).filter((e) => e.kind === 'result' && (e.payload as { kind?: string; ok?: boolean }).kind === 'demote-version' && (e.payload as { ok?: boolean }).ok).length,
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
     instancesUpgraded: c.watch.instancesEverOn(s.version),
     maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
@@ -159,6 +162,16 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
       const opened = rel.rings.filter((x) => x.openedAt).map((x) => x.name);
       if (opened.at(-1) !== e.demotedInRing) out.push(`${e.version}: expected to be stopped in ${e.demotedInRing}, reached ${opened.join(', ') || 'no ring'}`);
     }
+    const opened = rel.rings.filter((x) => x.openedAt).map((x) => x.name);
+    if (e.stoppedInRing && opened.at(-1) !== e.stoppedInRing) out.push(`${e.version}: expected to stop in ${e.stoppedInRing}, reached ${opened.join(', ') || 'no ring'}`);
+    for (const ring of e.neverOpens.filter((n) => opened.includes(n))) out.push(`${e.version}: opened ${ring}, which it must never open`);
+    if (e.maxInstances !== undefined && rel.instancesUpgraded > e.maxInstances) out.push(`${e.version}: ${rel.instancesUpgraded} instances ran it (at most ${e.maxInstances})`);
+    const perRegion = maxPerRegion(r.timeline.controlled, e.version);
+    for (const [region, most] of Object.entries(e.maxInstancesPerRegion)) {
+      if ((perRegion[region] ?? 0) > most) out.push(`${e.version}: ${perRegion[region]} instances ran it at once in ${region} (at most ${most})`);
+    }
+    if (e.maxDemoteWrites !== undefined && rel.demoteWrites > e.maxDemoteWrites) out.push(`${e.version}: ${rel.demoteWrites} demote writes (at most ${e.maxDemoteWrites})`);
+    for (const f of e.findings.filter((f) => !rel.findings.some((x) => x.includes(f)))) out.push(`${e.version}: no finding says "${f}" (reported: ${rel.findings.join('; ') || 'none'})`);
     if (rel.maxInstancesOnVersionOutsideOpenRings > s.expect.maxInstancesOnVersionOutsideOpenRings) {
       out.push(`${e.version}: ${rel.maxInstancesOnVersionOutsideOpenRings} instances ran it outside the open rings (allowed ${s.expect.maxInstancesOnVersionOutsideOpenRings})`);
     }
@@ -167,6 +180,16 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
     if (!r.notifications.some((x) => x.event === n.event && x.version === n.version && x.delivered === n.delivered)) {
       out.push(`no ${n.delivered ? 'delivered' : 'undelivered'} ${n.event} notice for ${n.version}`);
     }
+  }
+  for (const [event, most] of Object.entries(s.expect.maxNotices)) {
+    const n = r.notifications.filter((x) => x.event === event && x.delivered).length;
+    if (n > most) out.push(`${n} ${event} notices delivered (at most ${most})`);
+  }
+  for (const w of s.expect.noReimage) {
+    const from = r.timeline.controlled.start + (parseDuration(w.from) ?? 0);
+    const until = r.timeline.controlled.start + (parseDuration(w.until) ?? 0);
+    const changed = reimagedIn(r.timeline.controlled, from, until, w.regions);
+    if (changed.length > 0) out.push(`instances changed version between ${w.from} and ${w.until} in ${changed.join(', ')} (a window with no reimage)`);
   }
   const ratio = s.expect.maxBlastRadiusRatio;
   if (ratio !== undefined && r.baseline && (r.blastRadius.ratioToBaseline ?? Infinity) > ratio) {
@@ -183,6 +206,29 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
 function breachToDemote(c: ControlledRun): number[] {
   const ms = c.watch.figures().faultToContainedMs;
   return ms === null ? [] : [ms];
+}
+
+/** The most instances that ran `version` at once in each region. */
+function maxPerRegion(t: FleetTimeline, version: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of t.points) for (const [region, counts] of Object.entries(p.counts)) out[region] = Math.max(out[region] ?? 0, counts[version] ?? 0);
+  return out;
+}
+
+/** Regions where the version counts changed at a point inside [from, until). */
+function reimagedIn(t: FleetTimeline, from: number, until: number, regions?: string[]): string[] {
+  const out = new Set<string>();
+  t.points.forEach((p, i) => {
+    const prev = t.points[i - 1];
+    if (!prev || p.at < from || p.at >= until) return;
+    for (const [region, counts] of Object.entries(p.counts)) {
+      if (regions && !regions.includes(region)) continue;
+      const before = prev.counts[region] ?? {};
+      const versions = new Set([...Object.keys(counts), ...Object.keys(before)]);
+      if ([...versions].some((v) => (counts[v] ?? 0) !== (before[v] ?? 0))) out.add(region);
+    }
+  });
+  return [...out].sort();
 }
 
 function markers(c: ControlledRun): TimelineMarker[] {

@@ -42,7 +42,28 @@ export const scenarioSchema = z.strictObject({
   chat: z.strictObject({ teams: z.enum(['up', 'down', 'slow']).default('up'), slack: z.enum(['up', 'down', 'slow']).default('up') }).default({ teams: 'up', slack: 'up' }),
   /** The notices a bad version's demotion must reach, etc. */
   expect: z.strictObject({
-    releases: z.array(z.strictObject({ version, finalState: phase, demotedInRing: z.string().optional() })),
+    releases: z.array(
+      z.strictObject({
+        version,
+        finalState: phase,
+        /** The last ring it opened (for a demoted release: where it was stopped). */
+        demotedInRing: z.string().optional(),
+        stoppedInRing: z.string().optional(),
+        /** Rings it must never open. */
+        neverOpens: z.array(z.string()).default([]),
+        /** At most this many instances ever ran it, in all, and per region. */
+        maxInstances: z.number().int().nonnegative().optional(),
+        maxInstancesPerRegion: z.record(z.string(), z.number().int().nonnegative()).default({}),
+        /** At most this many accepted demote writes (excludeFromLatest on the version). */
+        maxDemoteWrites: z.number().int().nonnegative().optional(),
+        /** Findings it must report (each a piece of the text, e.g. "pins 1.6.4"). */
+        findings: z.array(z.string().min(1)).default([]),
+      }),
+    ),
+    /** Windows (from the start) in which no instance may change version: no reimage, with Ringmaster. */
+    noReimage: z.array(z.strictObject({ from: duration, until: duration, regions: z.array(z.string()).optional() })).default([]),
+    /** At most this many delivered notices of a kind (over every version), e.g. { demoted: 2 }. */
+    maxNotices: z.record(z.string(), z.number().int().nonnegative()).default({}),
     maxInstancesOnVersionOutsideOpenRings: z.number().int().nonnegative().default(0),
     notifications: z.array(z.strictObject({ event: z.string(), version, delivered: z.boolean().default(true) })).default([]),
     /** The bad version must reach at most this share of Azure alone's instances (blast radius ratio). */

@@ -63,7 +63,7 @@ export function renderTimeline(t: FleetTimeline, opts: { title: string; end: num
     .map((h) => `<text x="${x(t.start + h * 3_600_000).toFixed(1)}" y="${height - 8}" font-size="10" text-anchor="middle">+${h} h</text>`)
     .join('');
   const legend = versions.map((v, vi) => `<span style="color:${PALETTE[vi % PALETTE.length]}">■</span> ${esc(v)}`).join(' · ');
-  return `<figure class="timeline"><figcaption>${esc(opts.title)} <small>${legend}</small></figcaption><svg xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges" role="img" aria-label="${esc(opts.title)}" width="${LABEL + PLOT + 10}" height="${height}" viewBox="0 0 ${LABEL + PLOT + 10} ${height}" font-family="sans-serif">${rows.join('')}${ticks}</svg></figure>`;
+  return `<figure class="timeline"><figcaption>${esc(opts.title)} <small>${legend}</small></figcaption><svg shape-rendering="crispEdges" role="img" aria-label="${esc(opts.title)}" width="${LABEL + PLOT + 10}" height="${height}" viewBox="0 0 ${LABEL + PLOT + 10} ${height}" font-family="sans-serif">${rows.join('')}${ticks}</svg></figure>`;
 }
 
 function round(n: number): number {

@@ -24,7 +24,7 @@ describe('renderTimeline', () => {
     expect(band(svg, 'westus3', '1.7.0')).toBeNull(); // westus3 never ran it: no band
     expect(svg).toContain('data-kind="demoted"');
     expect(svg).toContain('+2 h');
-    expect(svg).not.toMatch(/<script|href=|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(svg).not.toMatch(/<script|href=|https?:\/\//);
   });
 
   it('escapes names and keeps regions in the order asked for', () => {

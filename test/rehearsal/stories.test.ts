@@ -3,7 +3,11 @@
  * Azure's behaviour demands, asserted from report.json (a second file, so that vitest runs it beside the others).
  */
 import { describe, expect, it } from 'vitest';
+import { checkExpectations } from '../../src/local/report';
+import { loadScenario } from '../../src/local/scenario';
 import { rehearse } from './run-scenario';
+
+const root = new URL('../..', import.meta.url).pathname;
 
 describe('rehearsal stories', () => {
   it('version-below-latest: 1.6.3 under latest 1.6.4 fails at once, opening nothing', async () => {
@@ -50,6 +54,26 @@ describe('rehearsal stories', () => {
     expect(r).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 110 });
     expect(r!.findings.join('\n')).toMatch(/vmss-payments-eastus-2 pins 1\.6\.4/);
     expect(r!.durationMs!).toBeLessThan(6 * 3_600_000); // never the six-hour upgrade timeout
+    // expect v2: every unmet expectation is one line of failures[].
+    const base = loadScenario('pinned-set', root);
+    const strict = {
+      ...base,
+      expect: {
+        ...base.expect,
+        releases: [{ ...base.expect.releases[0]!, stoppedInRing: 'early', neverOpens: ['broad'], maxInstances: 100, maxInstancesPerRegion: { westus3: 5 }, findings: ['an empty region'] }],
+        noReimage: [{ from: '0s', until: '12h', regions: ['westus3'] }],
+        maxNotices: { 'ring-opened': 1 },
+      },
+    };
+    expect(checkExpectations(report, strict)).toEqual([
+      '1.7.1: expected to stop in early, reached canary, early, broad',
+      '1.7.1: opened broad, which it must never open',
+      '1.7.1: 110 instances ran it (at most 100)',
+      '1.7.1: 20 instances ran it at once in westus3 (at most 5)',
+      '1.7.1: no finding says "an empty region" (reported: vmss-payments-eastus-2 pins 1.6.4: it never takes 1.7.1 and is not waited for)',
+      '4 ring-opened notices delivered (at most 1)',
+      'instances changed version between 0s and 12h in westus3 (a window with no reimage)',
+    ]);
   });
 
   it('ledger-outage: storage down through the canary; 1.7.0 demoted at the same moment, the release does not fail, every row written once', async () => {
