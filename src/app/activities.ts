@@ -11,6 +11,7 @@ import { Throttled, toErrorMessage } from '../azure/errors';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
 import { ACTIVITY } from './release-orchestrator';
+import { emitTelemetry } from './telemetry';
 
 export interface ObserveInput {
   versionId: string;
@@ -206,17 +207,22 @@ export async function executeCommands(input: ExecuteManyInput, ports: ReleasePor
   return { results, retries: ports.drainRetries?.() ?? [] };
 }
 
-export async function recordLedger(entries: LedgerEntry[], ports: ReleasePorts): Promise<number> {
+export async function recordLedger(entries: LedgerEntry[], ports: ReleasePorts, log?: (line: string) => void): Promise<number> {
   await ports.ledger.append(entries);
+  // Once written (rows the ledger could not take come back in a later round): one telemetry line per decision.
+  emitTelemetry(entries, log);
   return entries.length;
 }
 
-/** Every release activity by its registered name, bound to `ports` (read when the activity runs). */
-export function releaseActivities(ports: () => ReleasePorts): Record<(typeof ACTIVITY)[keyof typeof ACTIVITY], (input: unknown) => Promise<unknown>> {
+/**
+ * Every release activity by its registered name, bound to `ports` (read when the activity runs). The host passes
+ * its invocation context; its `log` carries the decision telemetry (Application Insights traces in Azure).
+ */
+export function releaseActivities(ports: () => ReleasePorts): Record<(typeof ACTIVITY)[keyof typeof ACTIVITY], (input: unknown, context?: { log(line: string): void }) => Promise<unknown>> {
   return {
     [ACTIVITY.observe]: (input) => observeRelease(input as ObserveInput, ports()),
     [ACTIVITY.execute]: (input) => executeCommand(input as ExecuteInput, ports()),
     [ACTIVITY.executeMany]: (input) => executeCommands(input as ExecuteManyInput, ports()),
-    [ACTIVITY.record]: (input) => recordLedger(input as LedgerEntry[], ports()),
+    [ACTIVITY.record]: (input, context) => recordLedger(input as LedgerEntry[], ports(), context && ((line) => context.log(line))),
   };
 }
