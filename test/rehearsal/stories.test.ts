@@ -102,4 +102,13 @@ describe('rehearsal stories', () => {
     expect(status, report.failures.join('\n')).toBe(0);
     expect(report.releases[0]).toMatchObject({ version: '1.7.1', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0, instancesUpgraded: 120 });
   });
+
+  it('freeze-mid-release: a freeze 6 minutes after the canary opens takes it back; nothing is reimaged until the freeze ends', async () => {
+    const { status, report } = await rehearse('freeze-mid-release');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 120 });
+    const freezeEnd = report.timeline.controlled.start + 2 * 3_600_000;
+    const firstChange = report.timeline.controlled.points.find((p, i) => i > 0 && (p.counts.eastus?.['1.7.1'] ?? 0) > 0);
+    expect(firstChange!.at).toBeGreaterThanOrEqual(freezeEnd);
+  });
 });
