@@ -197,6 +197,10 @@ export const timelineActionSpec = z.discriminatedUnion('action', [
     duration: duration.optional(),
   }),
   z.strictObject({ ...at, action: z.literal('startOSUpgrade'), scaleSet: z.string() }),
+  // Capacity changes: new instances take the latest version their region can see (the pinned one for a pinned set),
+  // as Azure creates scale-out instances from the image reference; scale-in removes the newest instances.
+  z.strictObject({ ...at, action: z.literal('scaleOut'), scaleSet: z.string(), count: z.number().int().min(1).max(1000) }),
+  z.strictObject({ ...at, action: z.literal('scaleIn'), scaleSet: z.string(), count: z.number().int().min(1).max(1000) }),
   // The set's imageReference names this version (null: the definition again, tracking latest), as a PATCH would.
   z.strictObject({ ...at, action: z.literal('pinScaleSet'), scaleSet: z.string(), version: versionName.nullable() }),
   // Faults with a time window: from `at` until `until` (both from the start), or for good.

@@ -17,6 +17,7 @@ import {
   type ImageDefinition,
   type ImageTemplate,
   type ImageVersion,
+  type Instance,
   type RegionReplica,
   type RollingUpgrade,
   type ScaleSet,
@@ -285,6 +286,19 @@ export class Simulation {
     return op;
   }
 
+  /** New instances from the set's image reference: the pinned version, or the latest its region can see now. */
+  scaleOut(set: ScaleSet, count: number): void {
+    const img = this.image(set.imageId.split('/').pop() ?? '');
+    const version = set.pinnedVersion ?? (img ? latestIn(img, set.location)?.name : undefined) ?? set.modelVersion;
+    for (let k = 0; k < count; k++) {
+      const instanceId = set.orchestrationMode === 'Uniform' ? String(Math.max(-1, ...set.instances.map((i) => Number(i.instanceId)).filter(Number.isFinite)) + 1) : `${set.name}_${this.ids.uuid().slice(0, 8)}`;
+      const i: Instance = { instanceId, name: set.orchestrationMode === 'Uniform' ? `${set.name}_${instanceId}` : instanceId, version, previousVersion: undefined, health: 'unknown', state: 'running', forcedUnhealthyUntil: undefined, reimagedAt: undefined };
+      set.instances.push(i);
+      this.engine.reimaged(set, i);
+      i.health = this.engine.healthOf(set, i);
+    }
+  }
+
   cancelRollingUpgrade(set: ScaleSet, ctx?: RequestContext): Operation {
     const ru = set.rolling;
     if (!ru || ru.code !== 'RollingForward') {
@@ -397,6 +411,14 @@ export class Simulation {
           (s) => (a.scaleSet === undefined || s.name.toLowerCase() === a.scaleSet.toLowerCase()) && (a.region === undefined || s.location === normalizeRegion(a.region)),
         );
         this.makeUnhealthy(sets, a.percent, a.duration === undefined ? undefined : parseDuration(a.duration));
+        return;
+      }
+      case 'scaleOut':
+      case 'scaleIn': {
+        const set = this.findScaleSet(a.scaleSet);
+        if (!set) throw new SpecError(`no scale set ${a.scaleSet}`);
+        if (a.action === 'scaleIn') set.instances.splice(Math.max(0, set.instances.length - a.count));
+        else this.scaleOut(set, a.count);
         return;
       }
       case 'pinScaleSet': {

@@ -213,8 +213,8 @@ export class UpgradeEngine {
     for (const set of this.d.state.scaleSets.values()) for (const i of set.instances) this.recheck(set, i);
   }
 
-  /** An instance was reimaged now: its `afterUpgrade` rules come into force later, so look at it again then. */
-  private reimaged(set: ScaleSet, i: Instance): void {
+  /** An instance was reimaged (or created) now: its `afterUpgrade` rules come into force later, so look at it again then. */
+  reimaged(set: ScaleSet, i: Instance): void {
     i.reimagedAt = this.d.clock.nowMs();
     this.scheduleRechecks(set, i, this.d.health.afterUpgradeDelays());
   }

@@ -111,4 +111,13 @@ describe('rehearsal stories', () => {
     const firstChange = report.timeline.controlled.points.find((p, i) => i > 0 && (p.counts.eastus?.['1.7.1'] ?? 0) > 0);
     expect(firstChange!.at).toBeGreaterThanOrEqual(freezeEnd);
   });
+
+  it('scale-out: new instances in demoted, closed and open regions get what each region may run', async () => {
+    const { status, report } = await rehearse('scale-out');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [bad, good] = report.releases;
+    expect(bad).toMatchObject({ version: '1.7.0', finalState: 'demoted', instancesUpgraded: 2, maxInstancesOnVersionOutsideOpenRings: 0 });
+    // 120 instances, plus the 10 added before or during its rollout (the canary's 2 on 1.7.1 from the start).
+    expect(good).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 130, maxInstancesOnVersionOutsideOpenRings: 0 });
+  });
 });
