@@ -86,7 +86,9 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const operatorDone = new Set<number>();
   let restarted = 0;
   try {
-    const hostOptions = { clock, stateDir: runtimeDir, functionKey, systemKey, settings: env, deps, loadApp: o.loadApp, log };
+    // The action group calls onAlert with that function's own key, as the deployment wires it.
+    const alertKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
+    const hostOptions = { clock, stateDir: runtimeDir, functionKey, systemKey, functionKeys: { onAlert: alertKey }, settings: env, deps, loadApp: o.loadApp, log };
     host = await startLocalHost(hostOptions);
     const restarts = [...(o.restartAtMs ?? []), ...scenario.restartAt.map((t) => parseDuration(t) ?? 0)].sort((a, b) => a - b);
     // Rows the ledger held before each restart, to prove that none was rewritten after it.
@@ -94,9 +96,10 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     o.onRuntime?.({ url: host.url, functionKey });
     const hook = (fn: string) => `${host!.url}/runtime/webhooks/eventgrid?functionName=${fn}&code=${systemKey}`;
     await sim.subscribe({ name: 'ringmaster-fleet', endpoint: hook('onResourceEvent'), topic: 'system', schema: 'EventGridSchema', includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceActionSuccess', 'Microsoft.Resources.ResourceActionFailure'] });
+    sim.monitor.addActionGroup(`${host.url}/api/alerts?code=${alertKey}`);
     await sim.subscribe({ name: 'ringmaster-own', endpoint: hook('onReleaseEvent'), topic: 'custom', schema: 'CloudEventSchemaV1_0' });
 
-    const quietWithin = (ms: number) => Promise.race([Promise.all([sim.eventGrid.idle(), host!.whenIdle()]).then(() => true), delay(ms).then(() => false)]);
+    const quietWithin = (ms: number) => Promise.race([Promise.all([sim.eventGrid.idle(), sim.monitor.idle(), host!.whenIdle()]).then(() => true), delay(ms).then(() => false)]);
     // Quiet means: no delivery on the wire, nothing running in the runtime, no timer come due meanwhile, and
     // still so a tick later (a delivery may just have been queued). Bounded, so a stuck call cannot hang the run.
     const settle = async () => {
@@ -134,7 +137,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
       const target = sim.clock.now().getTime() + stepMs;
       for (let next = sim.clock.nextEventAt(); next !== undefined && next < target; next = sim.clock.nextEventAt()) {
         sim.clock.advanceTo(next);
-        if (!sim.eventGrid.delivering()) continue;
+        if (!sim.eventGrid.delivering() && !sim.monitor.delivering()) continue;
         await dueActions();
         clock.fireDue();
         await settle();

@@ -46,14 +46,14 @@ export interface DeadLetter {
 /** Event Grid's retry schedule (seconds after each failed attempt). */
 const BACKOFF_S = [10, 30, 60, 300, 600, 1800, 3600];
 
-interface PostResult {
+export interface PostResult {
   status: number | 'error';
   headers: http.IncomingHttpHeaders;
   body: string;
   error?: string;
 }
 
-function send(url: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<PostResult> {
+export function send(url: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<PostResult> {
   return new Promise((resolve) => {
     const u = new URL(url);
     const mod = u.protocol === 'https:' ? https : http;

@@ -168,6 +168,20 @@ export const behaviourSpec = z.strictObject({
 });
 export type BehaviourSpec = z.infer<typeof behaviourSpec>;
 
+/** A metric of a resource over simulated time: the value of each point holds until the next one. */
+export const metricSeriesSpec = z
+  .strictObject({
+    resourceId: z.string().startsWith('/subscriptions/').optional(),
+    scaleSet: z.string().optional(),
+    name: z.string().min(1),
+    unit: z.enum(['Percent', 'Count', 'Milliseconds', 'Seconds', 'CountPerSecond', 'Bytes']).default('Percent'),
+    points: z.array(z.strictObject({ at: duration, value: z.number() })).min(1),
+  })
+  .refine((m) => (m.resourceId === undefined) !== (m.scaleSet === undefined), { error: 'a metric names exactly one of resourceId or scaleSet' });
+export type MetricSeriesSpec = z.infer<typeof metricSeriesSpec>;
+
+const severity = z.enum(['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4']);
+
 const at = { at: duration };
 export const timelineActionSpec = z.discriminatedUnion('action', [
   z.strictObject({
@@ -197,6 +211,19 @@ export const timelineActionSpec = z.discriminatedUnion('action', [
     duration: duration.optional(),
   }),
   z.strictObject({ ...at, action: z.literal('startOSUpgrade'), scaleSet: z.string() }),
+  // Azure Monitor: an alert rule fires (and resolves after `resolveAfter`), posted to every action group webhook
+  // in the common alert schema.
+  z.strictObject({
+    ...at,
+    action: z.literal('fireAlert'),
+    rule: z.string().min(1),
+    scaleSet: z.string().optional(),
+    resourceId: z.string().startsWith('/subscriptions/').optional(),
+    severity: severity.default('Sev2'),
+    signalType: z.enum(['Metric', 'Log', 'Activity Log']).default('Metric'),
+    description: z.string().optional(),
+    resolveAfter: duration.optional(),
+  }),
   // Capacity changes: new instances take the latest version their region can see (the pinned one for a pinned set),
   // as Azure creates scale-out instances from the image reference; scale-in removes the newest instances.
   z.strictObject({ ...at, action: z.literal('scaleOut'), scaleSet: z.string(), count: z.number().int().min(1).max(1000) }),
@@ -217,8 +244,10 @@ export const scenarioSpec = z.strictObject({
   health: z.array(healthRuleSpec).optional(),
   behaviour: behaviourSpec.optional(),
   timeline: z.array(timelineActionSpec).optional(),
+  metrics: z.array(metricSeriesSpec).optional(),
 });
 export type ScenarioSpec = z.infer<typeof scenarioSpec>;
+export type ScenarioSpecInput = z.input<typeof scenarioSpec>;
 
 export const fleetSpec = z.strictObject({
   name: z.string().optional(),
@@ -234,6 +263,7 @@ export const fleetSpec = z.strictObject({
   health: z.array(healthRuleSpec).default([]),
   behaviour: behaviourSpec.default({}),
   timeline: z.array(timelineActionSpec).default([]),
+  metrics: z.array(metricSeriesSpec).default([]),
 });
 export type FleetSpec = z.infer<typeof fleetSpec>;
 export type FleetSpecInput = z.input<typeof fleetSpec>;
@@ -313,5 +343,6 @@ export function mergeScenario(fleet: FleetSpec, scenario: ScenarioSpec): FleetSp
     health: [...(scenario.health ?? []), ...fleet.health],
     behaviour: { ...fleet.behaviour, ...(scenario.behaviour ?? {}) },
     timeline: [...fleet.timeline, ...(scenario.timeline ?? [])],
+    metrics: [...fleet.metrics, ...(scenario.metrics ?? [])],
   };
 }

@@ -13,9 +13,10 @@ import { graphRoutes } from './graph-routes';
 import { imageBuilderRoutes, operationRoutes } from './imagebuilder-routes';
 import type { Simulation } from './simulation';
 import type { Throttler } from './throttle';
+import { monitorRoutes } from './monitor';
 import { vmssRoutes } from './vmss-routes';
 
-const ROUTES: Route[] = [...galleryRoutes, ...vmssRoutes, ...graphRoutes, ...imageBuilderRoutes, ...operationRoutes];
+const ROUTES: Route[] = [...galleryRoutes, ...vmssRoutes, ...graphRoutes, ...imageBuilderRoutes, ...monitorRoutes, ...operationRoutes];
 const MAX_BODY = 4 * 1024 * 1024;
 
 export interface ServerDeps {
@@ -109,7 +110,9 @@ export class SimServer {
     const clientRequestId = (req.headers['x-ms-client-request-id'] as string | undefined) ?? requestId;
     const base: Record<string, string> = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': correlationId, 'x-ms-client-request-id': clientRequestId };
     const method = (req.method ?? 'GET').toUpperCase();
-    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    // `//subscriptions/…` (a client that joins `/{resourceUri}` with an id that starts with a slash) is a path,
+    // not a host: collapse the leading slashes before URL parsing would read it as one.
+    const url = new URL((req.url ?? '/').replace(/^\/{2,}/, '/'), 'https://127.0.0.1');
     let path: string;
     try {
       path = decodeURIComponent(url.pathname).replace(/\/{2,}/g, '/');

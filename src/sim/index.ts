@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventGrid, type SubscriptionInput, type WebhookSubscription } from './event-grid';
 import type { Faults } from './faults';
-import { loadFleetFile, loadScenarioFile, mergeScenario, parseFleet, type FleetSpec, type FleetSpecInput, type ScenarioSpec } from './fleet-spec';
+import { Monitor } from './monitor';
+import { loadFleetFile, loadScenarioFile, mergeScenario, parseFleet, parseScenario, type FleetSpec, type FleetSpecInput, type ScenarioSpec, type ScenarioSpecInput } from './fleet-spec';
 import type { FleetState } from './fleet-model';
 import { SimServer } from './http-server';
 import { Simulation } from './simulation';
@@ -24,7 +25,7 @@ export interface StartOptions {
   /** A fleet spec (validated) or a path to a YAML/JSON fleet file. Default: examples/fleets/payments.yaml's shape is required. */
   fleet?: FleetSpec | FleetSpecInput | string;
   /** A scenario (health rules, behaviour, timeline) or a path to one, applied on top of the fleet. */
-  scenario?: ScenarioSpec | string;
+  scenario?: ScenarioSpecInput | string;
   seed?: number;
   /** Virtual seconds per real second when the clock runs by itself (default 1). */
   speed?: number;
@@ -60,6 +61,8 @@ export interface Simulator {
   calls: Record<string, number>;
   faults: Faults;
   eventGrid: EventGrid;
+  /** Azure Monitor: action group webhooks that `fireAlert` posts to. */
+  monitor: Monitor;
   throttler: Throttler;
   /** Custom topic endpoint and key for EventGridPublisherClient. */
   topic: { endpoint: string; key: string };
@@ -78,7 +81,7 @@ function resolveFleet(opts: StartOptions): FleetSpec {
   let fleet: FleetSpec;
   if (typeof opts.fleet === 'string') fleet = loadFleetFile(opts.fleet);
   else fleet = parseFleet(opts.fleet ?? DEFAULT_FLEET);
-  if (opts.scenario !== undefined) fleet = mergeScenario(fleet, typeof opts.scenario === 'string' ? loadScenarioFile(opts.scenario) : opts.scenario);
+  if (opts.scenario !== undefined) fleet = mergeScenario(fleet, typeof opts.scenario === 'string' ? loadScenarioFile(opts.scenario) : parseScenario(opts.scenario));
   return fleet;
 }
 
@@ -94,6 +97,7 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
   const sim = new Simulation(fleet, simOpts);
   const faults = sim.faults;
   const eventGrid = new EventGrid(sim, faults);
+  const monitor = new Monitor(sim);
   const throttler = new Throttler({ ...DEFAULT_THROTTLE, ...(opts.throttling ?? {}) }, () => sim.clock.nowMs());
   const calls: Record<string, number> = {};
   const server = new SimServer({ sim, faults, eventGrid, throttler, calls, cert });
@@ -128,6 +132,7 @@ export async function startSimulator(opts: StartOptions = {}): Promise<Simulator
     sim,
     calls,
     faults,
+    monitor,
     eventGrid,
     throttler,
     topic: { endpoint: `${server.url}/api/events`, key: eventGrid.topicKey },

@@ -4,6 +4,7 @@ import { ArmError } from './arm-errors';
 import { HealthOracle, resolveBehaviour, type Behaviour } from './behaviour';
 import { parseDuration } from './durations';
 import { Faults, type ArmFaultSpec, type EventFaultSpec } from './faults';
+import { resolveMetrics, type MetricSeries } from './monitor';
 import type { FleetSpec, HealthRuleSpec, TimelineAction } from './fleet-spec';
 import { SpecError } from './fleet-spec';
 import {
@@ -74,6 +75,9 @@ export class Simulation {
   readonly listeners: ((e: SimEvent) => void)[] = [];
   /** ARM and Event Grid faults: the admin API's and the timeline's. */
   readonly faults: Faults;
+  /** Azure Monitor: metric series of resources, and alert rules that fire (to the action groups' webhooks). */
+  readonly metrics: MetricSeries[];
+  readonly alertListeners: ((a: Extract<TimelineAction, { action: 'fireAlert' }>) => void)[] = [];
   principalId = '11111111-2222-3333-4444-555555555555';
 
   constructor(spec: FleetSpec, opts: { seed?: number; speed?: number; manualClock?: boolean } = {}) {
@@ -95,6 +99,7 @@ export class Simulation {
       ids: this.ids,
       onEnded: () => undefined,
     });
+    this.metrics = resolveMetrics(this, spec.metrics);
     for (const a of spec.timeline) this.addTimelineAction(a);
     this.scheduleHealthWindows(this.health.windowEdges());
   }
@@ -413,6 +418,9 @@ export class Simulation {
         this.makeUnhealthy(sets, a.percent, a.duration === undefined ? undefined : parseDuration(a.duration));
         return;
       }
+      case 'fireAlert':
+        for (const l of this.alertListeners) l(a);
+        return;
       case 'scaleOut':
       case 'scaleIn': {
         const set = this.findScaleSet(a.scaleSet);

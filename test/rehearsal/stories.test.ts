@@ -120,4 +120,22 @@ describe('rehearsal stories', () => {
     // 120 instances, plus the 10 added before or during its rollout (the canary's 2 on 1.7.1 from the start).
     expect(good).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 130, maxInstancesOnVersionOutsideOpenRings: 0 });
   });
+
+  it("alert-in-canary: the plan's 5xx alert fires mid-upgrade through the action group and demotes 1.7.1; another team's alert is ignored", async () => {
+    const { status, report } = await rehearse('alert-in-canary');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.7.1', finalState: 'demoted' });
+    expect(r!.demotionCause).toMatch(/alert payments-5xx/);
+    expect(r!.demotedAt).toBe('2025-01-06T08:36:00.000Z'); // the minute the rule fired, not the unrelated one at 08:25
+  });
+
+  it('metric-gate: the canary CPU over the gate during the soak, read with @azure/arm-monitor, demotes 1.7.1 there', async () => {
+    const { status, report } = await rehearse('metric-gate');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.7.1', finalState: 'demoted' });
+    expect(r!.demotionCause).toMatch(/metric gate canary-cpu: Percentage CPU = 95, > 90/);
+    expect(report.armCalls.byOperation.Metrics_List).toBeGreaterThan(0);
+  });
 });
