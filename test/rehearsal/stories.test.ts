@@ -138,4 +138,21 @@ describe('rehearsal stories', () => {
     expect(r!.demotionCause).toMatch(/metric gate canary-cpu: Percentage CPU = 95, > 90/);
     expect(report.armCalls.byOperation.Metrics_List).toBeGreaterThan(0);
   });
+
+  it('rebake-dropped-event: a bad rebake published everywhere, its events lost, is contained by the reconciler to the canary\'s first batch', async () => {
+    const { status, report } = await rehearse('rebake-dropped-event');
+    expect(status, report.failures.join('\n')).toBe(0);
+    expect(report.releases[0]).toMatchObject({ version: '1.7.0', finalState: 'demoted', instancesUpgraded: 2, maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(report.blastRadius.regionsAffected).toBe(1);
+  });
+
+  it('supersede-while-breaching: 1.7.0 halts in its early ring while handing over to 1.7.1; it is still demoted, 1.7.1 ships', async () => {
+    const { status, report } = await rehearse('supersede-while-breaching');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [older, newer] = report.releases;
+    expect(older).toMatchObject({ version: '1.7.0', finalState: 'demoted' });
+    expect(older!.demotionCause).toMatch(/westus3/);
+    expect(Date.parse(older!.demotedAt!)).toBeGreaterThan(Date.parse(newer!.rings[0]!.openedAt!)); // demoted after it was superseded
+    expect(newer).toMatchObject({ version: '1.7.1', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0 });
+  });
 });
