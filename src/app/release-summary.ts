@@ -16,7 +16,7 @@ export interface ReleaseSummary {
   waitingFor?: string;
   demotion?: { at: string; cause: string; by: string };
   updatedAt: string;
-  rings: { name: string; regions: string[]; opened: Record<string, string>; upgraded: Record<string, string>; upgradedAt?: string; soakUntil?: string; passedAt?: string; approvedBy?: string }[];
+  rings: { name: string; regions: string[]; opened: Record<string, string>; upgraded: Record<string, string>; upgradedAt?: string; soakUntil?: string; passedAt?: string; approvedBy?: string; promotedBy?: string }[];
   /** What the watcher should poll: scale sets still upgrading in open regions, with their last fingerprint. */
   watch: { scaleSets: Record<string, string>; replicating: string[]; more?: number };
   transitions: Transition[];
@@ -44,7 +44,7 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
     waitingFor: s.waitingFor?.slice(0, 500),
     demotion: s.demotion,
     updatedAt: s.updatedAt,
-    rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, opened: r.opened, upgraded: r.upgraded, upgradedAt: r.upgradedAt, soakUntil: r.soakUntil, passedAt: r.passedAt, approvedBy: r.approvedBy })),
+    rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, opened: r.opened, upgraded: r.upgraded, upgradedAt: r.upgradedAt, soakUntil: r.soakUntil, passedAt: r.passedAt, approvedBy: r.approvedBy, ...(r.promotedBy ? { promotedBy: r.promotedBy } : {}) })),
     watch: isTerminal(s.phase) ? { scaleSets: {}, replicating: [] } : watchList(s),
     transitions: s.transitions.slice(-30),
     ...(s.findings?.length ? { findings: s.findings.slice(-10).map((f) => f.slice(0, 300)) } : {}),

@@ -164,6 +164,11 @@ export const releasePlanSchema = z
      * `off`: the platform picks the new latest up on its own, 30–60 minutes later.
      */
     drive: z.enum(['on', 'off']).default('on'),
+    /**
+     * Four eyes: a ring's approval must come from someone other than whoever promoted the ring before it (ended
+     * its soak early) or approved it: one person cannot push a version through two gates alone.
+     */
+    fourEyes: z.boolean().default(false),
     rings: z.array(ringSchema).min(1, { error: 'a plan needs at least one ring' }),
     health: healthSchema.default(() => healthSchema.parse({})),
     budget: budgetSchema.optional(),

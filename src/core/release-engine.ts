@@ -334,6 +334,7 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
       if (!ring) return 'refused: nothing to promote yet';
       if (d.phase === 'soaking') {
         ring.soakUntil = ctx.at;
+        ring.promotedBy = e.actor;
         return `soak of ${ring.name} ended early by ${who}`;
       }
       return `refused: nothing to promote while ${d.phase}`;
@@ -342,6 +343,9 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
       const planRing = d.plan.rings[d.ring];
       if (!ring || d.phase !== 'awaiting-approval') return `refused: nothing awaits an approval (${d.phase})`;
       if (planRing?.approval !== 'required' || ring.approvedBy) return `refused: ${ring.name} waits for a fleet budget approval (${d.waitingFor ?? 'budget'}); lift the budget with approve-budget`;
+      const before = d.rings[d.ring - 1];
+      const pushed = d.plan.fourEyes && before && [before.promotedBy, before.approvedBy].includes(e.actor) ? (before.promotedBy === e.actor ? 'promoted' : 'approved') : undefined;
+      if (pushed) return `refused: four eyes — ${e.actor} ${pushed} ${before!.name}; someone else must approve ${ring.name}`;
       ring.approvedBy = e.actor;
       setPhase(ctx, 'held', `${ring.name} approved by ${who}`);
       return `${ring.name} approved by ${who}`;

@@ -144,6 +144,8 @@ export interface RingProgress {
   soakUntil?: string;
   passedAt?: string;
   approvedBy?: string;
+  /** Who ended this ring's soak early (promote). */
+  promotedBy?: string;
   /** An operator let this ring open beyond the fleet budget. */
   budgetApprovedBy?: string;
   /** Drive mode: the scale set started first (one-box), once chosen. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decide, type ReleaseEvent, type ReleaseState } from '../../src/core';
-import { newRelease, paymentsFleet, planWith, published, replicated, run, T0, versionId } from './factories';
+import { at, newRelease, paymentsFleet, planWith, published, replicated, rollingUpgradeCompleted, run, T0, versionId } from './factories';
 
 const act = (action: 'approve' | 'approve-budget'): ReleaseEvent => ({ kind: 'operator', action, actor: 'cab-chair@contoso.com' });
 
@@ -46,5 +46,34 @@ describe('approve vs approve-budget', () => {
     expect(ok.state.rings[0]!.approvedBy).toBe('cab-chair@contoso.com');
     expect(ok.state.rings[0]!.budgetApprovedBy).toBeUndefined();
     expect(ok.state.phase).toBe('upgrading');
+  });
+});
+
+describe('four eyes (fourEyes: true)', () => {
+  const alice = (action: 'promote' | 'approve'): ReleaseEvent => ({ kind: 'operator', action, actor: 'alice@contoso.com' });
+  it('whoever promoted the canary cannot approve the next ring; someone else can', () => {
+    const base = planWith({});
+    const plan = planWith({ fourEyes: true, rings: base.rings.map((r, i) => (i === 1 ? { ...r, approval: 'required' } : r)) });
+    const regions = plan.rings.flatMap((r) => r.regions);
+    let r = run(newRelease(plan, versionId('1.7.1'), T0), [paymentsFleet(plan), published('1.7.1', regions), replicated('1.7.1', 'eastus'), rollingUpgradeCompleted('vmss-eastus-1', at(1)), rollingUpgradeCompleted('vmss-eastus-2', at(2))], T0);
+    expect(r.state.phase).toBe('soaking');
+    r = run(r.state, [alice('promote'), { kind: 'wake-up' }], T0);
+    expect(r.state.rings[0]!.promotedBy).toBe('alice@contoso.com');
+    expect(r.state.phase).toBe('awaiting-approval');
+    const refused = decide(r.state, alice('approve'), T0);
+    expect(refused.cause).toBe('refused: four eyes — alice@contoso.com promoted canary; someone else must approve early');
+    expect(refused.state.phase).toBe('awaiting-approval');
+    const approved = decide(r.state, { kind: 'operator', action: 'approve', actor: 'bob@contoso.com' }, T0);
+    expect(approved.state.rings[1]!.approvedBy).toBe('bob@contoso.com');
+    expect(approved.state.phase).not.toBe('awaiting-approval');
+  });
+
+  it('without fourEyes the same person may promote and approve', () => {
+    const base = planWith({});
+    const plan = planWith({ rings: base.rings.map((r, i) => (i === 1 ? { ...r, approval: 'required' } : r)) });
+    const regions = plan.rings.flatMap((r) => r.regions);
+    let r = run(newRelease(plan, versionId('1.7.1'), T0), [paymentsFleet(plan), published('1.7.1', regions), replicated('1.7.1', 'eastus'), rollingUpgradeCompleted('vmss-eastus-1', at(1)), rollingUpgradeCompleted('vmss-eastus-2', at(2))], T0);
+    r = run(r.state, [alice('promote'), { kind: 'wake-up' }], T0);
+    expect(decide(r.state, alice('approve'), T0).state.rings[1]!.approvedBy).toBe('alice@contoso.com');
   });
 });
