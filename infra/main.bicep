@@ -68,6 +68,7 @@ param instanceMemoryMB int = 2048
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName, app: 'ringmaster' }
 var deploymentContainerName = 'app-package-${take(token, 7)}'
+var deadLetterContainerName = 'eventgrid-deadletter'
 // Lists come in as comma-separated strings (azd environment values); empty entries are dropped.
 var galleryRgs = filter(map(split(galleryResourceGroupIds, ','), s => trim(s)), s => !empty(s))
 var fleetSubsGiven = filter(map(split(fleetSubscriptionIds, ','), s => trim(s)), s => !empty(s))
@@ -143,6 +144,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     hostStorageName: hostStorageName
     deploymentContainerName: deploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
@@ -172,8 +174,10 @@ module eventing 'modules/eventing.bicep' = {
     appPrincipalId: appIdentity.outputs.principalId
     appIdentityId: appIdentityId
     ringmasterRoleId: ringmasterRoleId
+    storageAccountName: hostStorageName
+    deadLetterContainerName: deadLetterContainerName
   }
-  dependsOn: [roles]
+  dependsOn: [roles, storage]
 }
 
 module app 'modules/function-app.bicep' = {
@@ -289,6 +293,9 @@ module wiring 'modules/wiring.bicep' = if (wireEvents) {
     alertSubscriptionIds: fleetSubs
     alertResourceGroupName: alertResourceGroupName
     alertRuleName: alertRuleName
+    deadLetterStorageId: storage.outputs.hostStorageId
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    systemTopicCreated: createSystemTopic
   }
   dependsOn: [app, eventing]
 }

@@ -15,10 +15,15 @@ param appPrincipalId string
 param appIdentityId string
 param ringmasterRoleId string
 
+@description('The host storage account: the topics dead-letter undeliverable events to its container with their own identities.')
+param storageAccountName string
+param deadLetterContainerName string
+
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = if (createSystemTopic) {
   name: systemTopicName
   location: 'global'
   tags: tags
+  identity: { type: 'SystemAssigned' }
   properties: {
     source: subscription().id
     topicType: 'Microsoft.Resources.Subscriptions'
@@ -29,6 +34,7 @@ resource customTopic 'Microsoft.EventGrid/topics@2025-02-15' = {
   name: customTopicName
   location: location
   tags: tags
+  identity: { type: 'SystemAssigned' }
   properties: {
     inputSchema: 'CloudEventSchemaV1_0'
     disableLocalAuth: true
@@ -45,6 +51,41 @@ resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalType: 'ServicePrincipal'
     roleDefinitionId: ringmasterRoleId
     description: 'Ringmaster publishes its own CloudEvents to this topic.'
+  }
+}
+
+// Dead-lettering writes blobs with the topic's identity (the account allows no shared key): Storage Blob Data
+// Contributor on the dead-letter container only, for each topic Ringmaster created.
+resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
+  name: storageAccountName
+  resource blobs 'blobServices' existing = {
+    name: 'default'
+    resource deadLetters 'containers' existing = {
+      name: deadLetterContainerName
+    }
+  }
+}
+var blobDataContributor = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
+
+resource customTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobs::deadLetters.id, customTopic.id, 'dead-letter')
+  scope: storage::blobs::deadLetters
+  properties: {
+    principalId: customTopic.identity.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: blobDataContributor
+    description: 'Ringmaster\'s custom topic dead-letters undeliverable events here.'
+  }
+}
+
+resource systemTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (createSystemTopic) {
+  name: guid(storage::blobs::deadLetters.id, resourceId('Microsoft.EventGrid/systemTopics', systemTopicName), 'dead-letter')
+  scope: storage::blobs::deadLetters
+  properties: {
+    principalId: createSystemTopic ? systemTopic!.identity.principalId : ''
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: blobDataContributor
+    description: 'The subscription\'s system topic dead-letters undeliverable events here.'
   }
 }
 

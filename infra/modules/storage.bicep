@@ -6,6 +6,9 @@ param tags object
 param hostStorageName string
 param deploymentContainerName string
 
+@description('Container where Event Grid puts events it could not deliver (dead-lettering, with the topics\' identities).')
+param deadLetterContainerName string
+
 resource hostStorage 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: hostStorageName
   location: location
@@ -25,10 +28,15 @@ resource hostStorage 'Microsoft.Storage/storageAccounts@2026-09-01' = {
       name: deploymentContainerName
       properties: { publicAccess: 'None' }
     }
+    resource deadLetters 'containers' = {
+      name: deadLetterContainerName
+      properties: { publicAccess: 'None' }
+    }
   }
 }
 
 output hostStorageName string = hostStorage.name
 output hostStorageId string = hostStorage.id
+output deadLetterContainerName string = deadLetterContainerName
 output hostBlobEndpoint string = hostStorage.properties.primaryEndpoints.blob
 output hostTableEndpoint string = hostStorage.properties.primaryEndpoints.table

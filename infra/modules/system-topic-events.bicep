@@ -8,6 +8,11 @@ param functionAppName string
 param functionAppSubscriptionId string
 param functionAppResourceGroup string
 
+@description('Dead-letter undeliverable events with the topic\'s identity (only a topic Ringmaster created is known to have one).')
+param deadLetter bool
+param deadLetterStorageId string
+param deadLetterContainerName string
+
 resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
   name: functionAppName
   scope: resourceGroup(functionAppSubscriptionId, functionAppResourceGroup)
@@ -54,6 +59,15 @@ resource resourceEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
     }
+    deadLetterWithResourceIdentity: deadLetter
+      ? {
+          identity: { type: 'SystemAssigned' }
+          deadLetterDestination: {
+            endpointType: 'StorageBlob'
+            properties: { resourceId: deadLetterStorageId, blobContainerName: deadLetterContainerName }
+          }
+        }
+      : null
   }
 }
 

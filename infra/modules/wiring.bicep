@@ -26,6 +26,11 @@ param location string = resourceGroup().location
 @description('Name of the activity-log alert rule; list it in a plan\'s health.alerts to make it a gate.')
 param alertRuleName string
 
+@description('Host storage account id and container for dead-lettered events; whether the system topic is Ringmaster\'s (it then has an identity).')
+param deadLetterStorageId string
+param deadLetterContainerName string
+param systemTopicCreated bool
+
 resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
   name: functionAppName
 }
@@ -43,6 +48,9 @@ module resourceEvents 'system-topic-events.bicep' = {
     functionAppName: functionAppName
     functionAppSubscriptionId: subscription().subscriptionId
     functionAppResourceGroup: resourceGroup().name
+    deadLetter: systemTopicCreated
+    deadLetterStorageId: deadLetterStorageId
+    deadLetterContainerName: deadLetterContainerName
   }
 }
 
@@ -59,6 +67,14 @@ resource releaseEvents 'Microsoft.EventGrid/topics/eventSubscriptions@2025-02-15
       }
     }
     eventDeliverySchema: 'CloudEventSchemaV1_0'
+    // What Event Grid could not deliver in 24 hours goes to a blob, not away (the topic's own identity writes it).
+    deadLetterWithResourceIdentity: {
+      identity: { type: 'SystemAssigned' }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: { resourceId: deadLetterStorageId, blobContainerName: deadLetterContainerName }
+      }
+    }
     filter: {
       includedEventTypes: [
         'ringmaster.image.version.published'

@@ -55,6 +55,36 @@ describeWithArm('Event Grid subscriptions (compiled ARM JSON)', (arm) => {
   });
 });
 
+describeWithArm('undeliverable events are dead-lettered, not lost (compiled ARM JSON)', (arm) => {
+  type DeadLettered = ArmResource & { properties: { deadLetterWithResourceIdentity?: unknown } };
+  const wiring = () => moduleTemplate(arm(), 'wiring');
+
+  it('the custom topic subscription dead-letters to the host storage container with the topic\'s own identity', () => {
+    const sub = ofType(wiring(), 'Microsoft.EventGrid/topics/eventSubscriptions')[0] as DeadLettered;
+    expect(sub.properties.deadLetterWithResourceIdentity).toMatchObject({
+      identity: { type: 'SystemAssigned' },
+      deadLetterDestination: { endpointType: 'StorageBlob', properties: { resourceId: "[parameters('deadLetterStorageId')]", blobContainerName: "[parameters('deadLetterContainerName')]" } },
+    });
+  });
+
+  it('the system topic subscription dead-letters only when Ringmaster created the topic (an existing one may have no identity)', () => {
+    const sub = ofType(wiring(), 'Microsoft.EventGrid/systemTopics/eventSubscriptions')[0] as DeadLettered;
+    expect(String(sub.properties.deadLetterWithResourceIdentity)).toMatch(/^\[if\(parameters\('deadLetter'\)/);
+  });
+
+  it('both topics have a system-assigned identity with Storage Blob Data Contributor on the dead-letter container, and the container exists', () => {
+    const eventing = moduleTemplate(arm(), 'eventing');
+    for (const type of ['Microsoft.EventGrid/topics', 'Microsoft.EventGrid/systemTopics']) expect(ofType(eventing, type)[0]?.identity).toEqual({ type: 'SystemAssigned' });
+    const grants = ofType(eventing, 'Microsoft.Authorization/roleAssignments').filter((r) => JSON.stringify(r.properties).includes('dead-letters'));
+    expect(grants).toHaveLength(2);
+    expect(JSON.stringify(eventing)).toContain('ba92f5b4-2d11-453d-a403-e96b0029c9fe'); // Storage Blob Data Contributor
+    // On the dead-letter container, not the whole account.
+    for (const g of grants) expect(String(g.scope)).toMatch(/blobServices/containers/);
+    const containers = ofType(moduleTemplate(arm(), 'storage'), 'Microsoft.Storage/storageAccounts/blobServices/containers');
+    expect(JSON.stringify(containers)).toContain('deadLetterContainerName');
+  });
+});
+
 describeWithArm('the system topic is a parameter: the existing one, or one created when there is none (compiled)', (arm) => {
   it('main.bicep takes existingSystemTopicId, empty by default', () => {
     expect(arm().parameters?.existingSystemTopicId).toMatchObject({ type: 'string', defaultValue: '' });
