@@ -79,7 +79,7 @@ describeWithArm('undeliverable events are dead-lettered, not lost (compiled ARM 
     expect(grants).toHaveLength(2);
     expect(JSON.stringify(eventing)).toContain('ba92f5b4-2d11-453d-a403-e96b0029c9fe'); // Storage Blob Data Contributor
     // On the dead-letter container, not the whole account.
-    for (const g of grants) expect(String(g.scope)).toMatch(/blobServices/containers/);
+    for (const g of grants) expect(String(g.scope)).toMatch(/blobServices\/containers/);
     const containers = ofType(moduleTemplate(arm(), 'storage'), 'Microsoft.Storage/storageAccounts/blobServices/containers');
     expect(JSON.stringify(containers)).toContain('deadLetterContainerName');
   });
