@@ -8,7 +8,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseDuration, type Phase } from '../core';
-import { scenarioSpec, specIssueLines } from '../sim/fleet-spec';
+import { brokenVersions } from '../sim/behaviour';
+import { loadFleetFile, scenarioSpec, specIssueLines } from '../sim/fleet-spec';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, { error: 'expected a duration like "30m"' });
 const version = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a version like 1.7.0' });
@@ -97,8 +98,17 @@ export function loadScenario(nameOrFile: string, root = process.cwd(), cwd = roo
   if (!r.success) throw new ScenarioError(`${file} is not a valid scenario:\n${specIssueLines(scenarioSchema, doc, r.error.issues).map((l) => `  ${l}`).join('\n')}`);
   const here = dirname(file);
   const at = (p: string) => (isAbsolute(p) ? p : join(here, p));
-  const badVersions = r.data.expect.releases.filter((x) => x.finalState === 'demoted').map((x) => x.version);
-  return { ...r.data, file, fleetFile: at(r.data.fleet), planFile: at(r.data.plan), badVersions };
+  const fleetFile = at(r.data.fleet);
+  let fleet: ReturnType<typeof loadFleetFile>;
+  try {
+    fleet = loadFleetFile(fleetFile);
+  } catch (err) {
+    throw new ScenarioError(`${file}: its fleet ${fleetFile} cannot be used:\n  ${(err as Error).message}`);
+  }
+  // "Bad" is what the fleet's health model says, not what the scenario expects Ringmaster to decide.
+  const versions = [...new Set([...r.data.publish.map((p) => p.version), ...r.data.expect.releases.map((x) => x.version), ...(r.data.rebakeAt.length > 0 ? fleet.imageTemplates.flatMap((t) => t.versions ?? []) : [])])];
+  const badVersions = brokenVersions([...(r.data.sim?.health ?? []), ...fleet.health], versions);
+  return { ...r.data, file, fleetFile, planFile: at(r.data.plan), badVersions };
 }
 
 /** The scenario library (ROOT/examples/scenarios), sorted by name: what `rehearse --list` prints. */

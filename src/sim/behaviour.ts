@@ -50,6 +50,29 @@ function versionMatches(pattern: string, version: string): boolean {
   return false;
 }
 
+/**
+ * The versions among `versions` that the health rules make unhealthy somewhere: a rule naming the version (not
+ * `*`) with an unhealthy share, or a `healthy: false` / `unhealthyProbability` rule that no earlier unconditional
+ * verdict for that version overrides (the oracle's first-applying-rule-wins). "Bad" by the fleet, whatever a
+ * release manager decides about it.
+ */
+export function brokenVersions(rules: readonly HealthRuleSpec[], versions: readonly string[]): string[] {
+  return versions.filter((v) => {
+    let decided = false;
+    for (const r of rules) {
+      if (!versionMatches(r.version, v)) continue;
+      const named = r.version !== '*';
+      if (named && (r.unhealthyPercent ?? 0) > 0) return true;
+      if (decided || (r.healthy === undefined && r.unhealthyProbability === undefined)) continue;
+      const unhealthy = r.healthy === false || (r.unhealthyProbability ?? 0) > 0;
+      if (named && unhealthy) return true;
+      const unconditional = !r.regions && !r.scaleSets && r.from === undefined && r.until === undefined && r.afterUpgrade === undefined;
+      if (unconditional) decided = true;
+    }
+    return false;
+  });
+}
+
 /** What the oracle needs to know about an instance to answer for it. */
 export interface HealthSubject {
   version: string;

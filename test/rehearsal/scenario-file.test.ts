@@ -8,7 +8,7 @@ import { exitCodeOf, listScenarios, loadScenario, ScenarioError, verdictOf } fro
 const root = join(__dirname, '../..');
 function write(body: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'rm-scenario-')), 's.yaml');
-  writeFileSync(file, `name: s\nfleet: f.yaml\nplan: p.yaml\n${body}\nexpect:\n  releases: []\n`);
+  writeFileSync(file, `name: s\nfleet: ${join(root, 'examples/fleets/payments.yaml')}\nplan: p.yaml\n${body}\nexpect:\n  releases: []\n`);
   return file;
 }
 
@@ -17,6 +17,13 @@ describe('scenario files', () => {
     const s = loadScenario(write('sim:\n  health:\n    - { unhealthyPercent: 40, afterUpgrade: 30m }'), root);
     expect(s.sim?.health).toEqual([{ version: '*', unhealthyPercent: 40, afterUpgrade: '30m' }]);
     expect(() => loadScenario(write('sim:\n  behaviour: { reimageDuration: soon }'), root)).toThrow(/sim\.behaviour\.reimageDuration: /);
+  });
+
+  it('a fleet file that is missing is a ScenarioError naming it', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rm-scenario-')), 's.yaml');
+    writeFileSync(file, 'name: s\nfleet: nowhere.yaml\nplan: p.yaml\nexpect:\n  releases: []\n');
+    expect(() => loadScenario(file, root)).toThrow(ScenarioError);
+    expect(() => loadScenario(file, root)).toThrow(/its fleet .*nowhere\.yaml cannot be used/);
   });
 
   it('every problem is a ScenarioError (exit 2 in the CLI), unknown keys first with a suggestion', () => {
