@@ -112,8 +112,6 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     };
     const lastPublish = Math.max(0, ...scenario.publish.map((p) => parseDuration(p.at) ?? 0), ...scenario.rebakeAt.map((r) => (parseDuration(r) ?? 0) + 2 * 3_600_000));
     await settle();
-    // One step of simulated time, stopping at each moment the simulator sends an event, so the runtime reacts at
-    // the event's own simulated time (as it would in Azure), not at the end of the step.
     // Storage outages and restarts fall due at their own simulated time, mid-round if a round runs then.
     const dueActions = async () => {
       const elapsed = sim.clock.now().getTime() - t0;
