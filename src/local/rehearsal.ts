@@ -120,6 +120,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
         await (down ? storage.down() : storage.up());
         log(`storage ${down ? 'down' : 'back'} at +${Math.round(elapsed / 60_000)} min`);
       }
+      await operatorActions(scenario, plan, summaries, operatorDone, host!, functionKey, elapsed, log, true);
       if (restarts.length === 0 || elapsed < restarts[0]!) return;
       restarts.shift();
       if (!storage.isDown) for (const s of summaries.values()) for (const r of await deps.ports.ledger.list(s.release)) before.set(`${r.release}#${r.sequence}`, JSON.stringify(r));
@@ -131,11 +132,13 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     };
     // One step of simulated time, stopping at each moment the simulator sends an event, so the runtime reacts at
     // the event's own simulated time (as it would in Azure), not at the end of the step.
+    const clicks = operatorTimes(scenario).map((ms) => t0 + ms);
     const advanceStep = async () => {
       const target = sim.clock.now().getTime() + stepMs;
-      for (let next = sim.clock.nextEventAt(); next !== undefined && next < target; next = sim.clock.nextEventAt()) {
+      const nextStop = () => Math.min(sim.clock.nextEventAt() ?? Infinity, ...clicks.filter((c) => c > sim.clock.now().getTime()));
+      for (let next = nextStop(); next < target; next = nextStop()) {
         sim.clock.advanceTo(next);
-        if (!sim.eventGrid.delivering() && !sim.monitor.delivering()) continue;
+        if (!sim.eventGrid.delivering() && !sim.monitor.delivering() && !clicks.includes(next)) continue;
         await dueActions();
         clock.fireDue();
         await settle();
@@ -157,7 +160,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
         const s = summaries.get(version);
         return s ? new Set(s.rings.flatMap((ring) => Object.keys(ring.opened))) : new Set<string>();
       });
-  await operatorActions(scenario, summaries, operatorDone, host, functionKey, sim.clock.now().getTime() - t0, log);
+      await operatorActions(scenario, plan, summaries, operatorDone, host, functionKey, sim.clock.now().getTime() - t0, log, false);
       await o.onProgress?.(progress(sim, t0, summaries));
       // Done when every expected release ended and its orchestration finished (undelivered notices retried).
       if (sim.clock.now().getTime() - t0 >= lastPublish && scenario.expect.releases.every((e) => finished.has(e.version))) break;
@@ -250,19 +253,28 @@ function rebakeCron(s: Scenario, t0: number): string {
   return `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} *`;
 }
 
-async function operatorActions(s: Scenario, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, elapsedMs: number, log: (m: string) => void): Promise<void> {
+/**
+ * The scenario's operator actions that are due: a phase-gated one once its release is in that phase, a timed one
+ * (`at`) as soon as its time has come — without waiting for the runtime to be idle.
+ */
+async function operatorActions(s: Scenario, plan: ReleasePlan, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, elapsedMs: number, log: (m: string) => void, timed: boolean): Promise<void> {
   for (const [i, op] of s.operator.entries()) {
-    if (done.has(i) || elapsedMs < (parseDuration(op.after ?? '0s') ?? 0)) continue;
-    const summary = summaries.get(op.version);
-    if (!summary || summary.phase !== op.when) continue;
+    if (done.has(i) || (op.at !== undefined) !== timed) continue;
+    if (elapsedMs < (parseDuration(op.at ?? op.after ?? '0s') ?? 0)) continue;
+    if (op.when !== undefined && summaries.get(op.version)?.phase !== op.when) continue;
     done.add(i);
-    const res = await fetch(`${host.url}/api/releases/${encodeURIComponent(releaseIdOf(summary.versionId))}/${op.action}`, {
+    const res = await fetch(`${host.url}/api/releases/${encodeURIComponent(releaseIdOf(`${plan.image}/versions/${op.version}`))}/${op.action}`, {
       method: 'POST',
       headers: { 'x-functions-key': key, 'content-type': 'application/json' },
-      body: JSON.stringify({ actor: op.actor, reason: `rehearsal: ${op.action} when ${op.when}` }),
+      body: JSON.stringify({ actor: op.actor, reason: `rehearsal: ${op.action} ${op.at !== undefined ? `at +${op.at}` : `when ${op.when}`}` }),
     });
     log(`operator ${op.actor}: ${op.action} ${op.version} → HTTP ${res.status}`);
   }
+}
+
+/** Simulated times (ms from the start) at which a timed operator action falls. */
+function operatorTimes(s: Scenario): number[] {
+  return s.operator.flatMap((op) => (op.at === undefined ? [] : [parseDuration(op.at) ?? 0]));
 }
 
 function progress(sim: Simulator, t0: number, summaries: Map<string, ReleaseSummary>): Progress {

@@ -39,7 +39,24 @@ export const scenarioSchema = z.strictObject({
   storageOutages: z.array(z.strictObject({ at: duration, for: duration })).default([]),
   /** Kill the local runtime at these simulated times and start it again (as `--restart-at` does; both add up). */
   restartAt: z.array(duration).default([]),
-  operator: z.array(z.strictObject({ version, when: phase, after: duration.optional(), action: z.enum(['pause', 'resume', 'approve', 'promote', 'abort', 'demote']), actor: z.string().default('rehearsal-operator@contoso.com') })).default([]),
+  /**
+   * What the on-call does through the HTTP API: once the release is in phase `when` (and `after` has passed), or at
+   * the simulated time `at` exactly — mid-round, if a round runs then, as a real click would be.
+   */
+  operator: z
+    .array(
+      z
+        .strictObject({
+          version,
+          when: phase.optional(),
+          after: duration.optional(),
+          at: duration.optional(),
+          action: z.enum(['pause', 'resume', 'approve', 'approve-budget', 'promote', 'abort', 'demote']),
+          actor: z.string().default('rehearsal-operator@contoso.com'),
+        })
+        .refine((o) => (o.when === undefined) !== (o.at === undefined), { error: 'an operator action names exactly one of when (a phase) or at (a simulated time)' }),
+    )
+    .default([]),
   chat: z.strictObject({ teams: z.enum(['up', 'down', 'slow']).default('up'), slack: z.enum(['up', 'down', 'slow']).default('up') }).default({ teams: 'up', slack: 'up' }),
   /** The notices a bad version's demotion must reach, etc. */
   expect: z.strictObject({

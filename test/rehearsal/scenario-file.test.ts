@@ -19,6 +19,11 @@ describe('scenario files', () => {
     expect(() => loadScenario(write('sim:\n  behaviour: { reimageDuration: soon }'), root)).toThrow(/sim\.behaviour\.reimageDuration: /);
   });
 
+  it('an operator action names a phase or a time, not both', () => {
+    expect(() => loadScenario(write('operator:\n  - { version: 1.7.1, when: upgrading, at: 30m, action: demote }'), root)).toThrow(/operator\[0\]: an operator action names exactly one of when \(a phase\) or at/);
+    expect(loadScenario(write('operator:\n  - { version: 1.7.1, at: 30m, action: demote }'), root).operator[0]).toMatchObject({ at: '30m', action: 'demote' });
+  });
+
   it('a fleet file that is missing is a ScenarioError naming it', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rm-scenario-')), 's.yaml');
     writeFileSync(file, 'name: s\nfleet: nowhere.yaml\nplan: p.yaml\nexpect:\n  releases: []\n');

@@ -34,6 +34,7 @@ describe('rehearsal stories', () => {
     const [r] = report.releases;
     expect(r).toMatchObject({ version: '1.7.1', finalState: 'demoted', demoted: true });
     expect(r!.demotionCause).toMatch(/demoted by /);
+    expect(r!.demotedAt).toBe('2025-01-06T08:32:00.000Z'); // the simulated second the on-call clicked
     expect(r!.rings.filter((ring) => ring.openedAt).map((ring) => ring.name)).toEqual(['canary']);
     expect(report.armCalls.byOperation.GalleryImageVersions_Update).toBeGreaterThanOrEqual(2); // the canary opened, then the demote
   });
