@@ -69,6 +69,9 @@ export async function actOnRelease(req: HttpRequest, deps: ApiDeps): Promise<Htt
   if (action === 'approve' && phase !== undefined && phase !== 'awaiting-approval') {
     return { status: 409, jsonBody: { error: { code: 'NotAwaitingApproval', message: `release ${id} is ${phase}: nothing awaits an approval (to let a ring open beyond the fleet budget, use approve-budget)`, phase } } };
   }
+  if (action === 'approve' && instance.summary?.barredApprovers?.includes(actor)) {
+    return { status: 409, jsonBody: { error: { code: 'FourEyes', message: `${actor} promoted or approved the ring before ${instance.summary.ring ?? 'this one'}; the plan asks someone else to approve it`, phase } } };
+  }
   const ok = await deps.runtime.signal(id, { kind: 'operator', action: action as OperatorAction, actor, ...(reason ? { reason } : {}) });
   if (!ok) return { status: 409, jsonBody: { error: { code: 'ReleaseNotRunning', message: `release ${id} is ${instance.status}; it takes no more actions` } } };
   return { status: 202, jsonBody: { release: id, action, actor, accepted: true, note: 'the release decides in its current state; see its ledger for the outcome' } };

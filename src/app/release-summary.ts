@@ -2,7 +2,7 @@
  * A compact view of a release for the API, the dashboard and the watcher (the orchestrator publishes it
  * as its custom status, which Azure caps at 16 KB: no plan, no per-instance data, and a bounded watch list).
  */
-import { isTerminal, type Phase, type ReleaseState, type Transition } from '../core';
+import { barredApprovers, isTerminal, type Phase, type ReleaseState, type Transition } from '../core';
 import { upgradeFingerprint } from './activities';
 
 export interface ReleaseSummary {
@@ -22,6 +22,8 @@ export interface ReleaseSummary {
   transitions: Transition[];
   /** What a person should know about the fleet (a pinned set, an empty region), the latest few. */
   findings?: string[];
+  /** Four eyes: who may not approve the ring awaiting approval (they promoted or approved the one before). */
+  barredApprovers?: string[];
 }
 
 /**
@@ -48,6 +50,7 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
     watch: isTerminal(s.phase) ? { scaleSets: {}, replicating: [] } : watchList(s),
     transitions: s.transitions.slice(-30),
     ...(s.findings?.length ? { findings: s.findings.slice(-10).map((f) => f.slice(0, 300)) } : {}),
+    ...(s.phase === 'awaiting-approval' && barredApprovers(s).length ? { barredApprovers: barredApprovers(s).map((b) => b.actor) } : {}),
   };
   return fitStatus(full);
 }

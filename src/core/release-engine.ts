@@ -343,9 +343,8 @@ function applyOperator(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'operator' }>)
       const planRing = d.plan.rings[d.ring];
       if (!ring || d.phase !== 'awaiting-approval') return `refused: nothing awaits an approval (${d.phase})`;
       if (planRing?.approval !== 'required' || ring.approvedBy) return `refused: ${ring.name} waits for a fleet budget approval (${d.waitingFor ?? 'budget'}); lift the budget with approve-budget`;
-      const before = d.rings[d.ring - 1];
-      const pushed = d.plan.fourEyes && before && [before.promotedBy, before.approvedBy].includes(e.actor) ? (before.promotedBy === e.actor ? 'promoted' : 'approved') : undefined;
-      if (pushed) return `refused: four eyes — ${e.actor} ${pushed} ${before!.name}; someone else must approve ${ring.name}`;
+      const barred = barredApprovers(d).find((b) => b.actor === e.actor);
+      if (barred) return `refused: four eyes — ${e.actor} ${barred.did} ${barred.ring}; someone else must approve ${ring.name}`;
       ring.approvedBy = e.actor;
       setPhase(ctx, 'held', `${ring.name} approved by ${who}`);
       return `${ring.name} approved by ${who}`;
@@ -775,6 +774,16 @@ function findScaleSet(d: ReleaseState, id: string): string | undefined {
 
 function sameId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Four eyes (plan `fourEyes`): who may not approve the current ring — whoever promoted or approved the one before. */
+export function barredApprovers(d: ReleaseState): { actor: string; did: 'promoted' | 'approved'; ring: string }[] {
+  const before = d.rings[d.ring - 1];
+  if (!d.plan.fourEyes || !before) return [];
+  return [
+    ...(before.promotedBy ? [{ actor: before.promotedBy, did: 'promoted' as const, ring: before.name }] : []),
+    ...(before.approvedBy && before.approvedBy !== before.promotedBy ? [{ actor: before.approvedBy, did: 'approved' as const, ring: before.name }] : []),
+  ];
 }
 
 function shortName(id: string): string {

@@ -46,3 +46,24 @@ describe('operator identity', () => {
     expect(signals[0]).toMatchObject({ actor: 'function key default' });
   });
 });
+
+describe('four eyes at the API', () => {
+  it('an approve by whoever promoted the ring before is refused with 409 FourEyes, and nothing is signalled; another principal is accepted', async () => {
+    const signals: ReleaseEvent[] = [];
+    const summary = { phase: 'awaiting-approval', ring: 'early', barredApprovers: ['alice@contoso.com'] } as never;
+    const rt: ReleaseRuntime = {
+      start: async () => true,
+      signal: async (_id, e) => (signals.push(e), true),
+      get: async (id) => ({ instanceId: id, status: 'Running', createdTime: '', lastUpdatedTime: '', summary }),
+      list: async () => [],
+    };
+    const approve = (who: string) => new HttpRequest({ method: 'POST', url: 'http://127.0.0.1/api/releases/rel/approve', params: { id: 'rel', action: 'approve' }, headers: { 'x-ms-client-principal-name': who } });
+    const refused = await actOnRelease(approve('alice@contoso.com'), { runtime: rt, ledger: new MemoryLedger(), identity: 'entra' });
+    expect(refused.status).toBe(409);
+    expect(refused.jsonBody).toMatchObject({ error: { code: 'FourEyes' } });
+    expect(signals).toEqual([]);
+    const accepted = await actOnRelease(approve('bob@contoso.com'), { runtime: rt, ledger: new MemoryLedger(), identity: 'entra' });
+    expect(accepted.status).toBe(202);
+    expect(signals[0]).toMatchObject({ action: 'approve', actor: 'bob@contoso.com' });
+  });
+});

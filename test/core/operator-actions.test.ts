@@ -3,7 +3,7 @@
  * requires, and nothing else; lifting the fleet budget is its own action, `approve-budget`, recorded as such.
  */
 import { describe, expect, it } from 'vitest';
-import { decide, type ReleaseEvent, type ReleaseState } from '../../src/core';
+import { barredApprovers, decide, type ReleaseEvent, type ReleaseState } from '../../src/core';
 import { at, newRelease, paymentsFleet, planWith, published, replicated, rollingUpgradeCompleted, run, T0, versionId } from './factories';
 
 const act = (action: 'approve' | 'approve-budget'): ReleaseEvent => ({ kind: 'operator', action, actor: 'cab-chair@contoso.com' });
@@ -60,6 +60,7 @@ describe('four eyes (fourEyes: true)', () => {
     r = run(r.state, [alice('promote'), { kind: 'wake-up' }], T0);
     expect(r.state.rings[0]!.promotedBy).toBe('alice@contoso.com');
     expect(r.state.phase).toBe('awaiting-approval');
+    expect(barredApprovers(r.state)).toEqual([{ actor: 'alice@contoso.com', did: 'promoted', ring: 'canary' }]);
     const refused = decide(r.state, alice('approve'), T0);
     expect(refused.cause).toBe('refused: four eyes — alice@contoso.com promoted canary; someone else must approve early');
     expect(refused.state.phase).toBe('awaiting-approval');
