@@ -156,4 +156,12 @@ describe('rehearsal stories', () => {
     expect(Date.parse(older!.demotedAt!)).toBeGreaterThan(Date.parse(newer!.rings[0]!.openedAt!)); // demoted after it was superseded
     expect(newer).toMatchObject({ version: '1.7.1', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0 });
   });
+
+  it('supersede-by-bad: the bad newer version\'s halt demotes it, not the good older one that hands over where it halted', async () => {
+    const { status, report } = await rehearse('supersede-by-bad');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [older, newer] = report.releases;
+    expect(older).toMatchObject({ version: '1.7.0', finalState: 'superseded', demoted: false });
+    expect(newer).toMatchObject({ version: '1.7.1', finalState: 'demoted', instancesUpgraded: 2 });
+  });
 });
