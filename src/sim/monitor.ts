@@ -5,7 +5,7 @@ import { ArmError } from './arm-errors';
 import type { Route } from './arm-router';
 import { parseDuration, parseIsoDuration } from './durations';
 import { send } from './event-grid';
-import type { MetricSeriesSpec, TimelineAction } from './fleet-spec';
+import { SpecError, type MetricSeriesSpec, type TimelineAction } from './fleet-spec';
 import { scaleSetId } from './fleet-model';
 import type { Simulation } from './simulation';
 
@@ -16,7 +16,7 @@ export interface MetricSeries {
   points: { at: number; value: number }[];
 }
 
-type FireAlert = Extract<TimelineAction, { action: 'fireAlert' }>;
+export type FireAlert = Extract<TimelineAction, { action: 'fireAlert' }>;
 
 export interface AlertDelivery {
   rule: string;
@@ -30,7 +30,7 @@ export interface AlertDelivery {
 export function resolveMetrics(sim: Simulation, specs: readonly MetricSeriesSpec[]): MetricSeries[] {
   return specs.map((m) => {
     const set = m.scaleSet === undefined ? undefined : sim.findScaleSet(m.scaleSet);
-    if (m.scaleSet !== undefined && !set) throw new ArmError(400, 'InvalidScenario', `metrics: no scale set ${m.scaleSet}`);
+    if (m.scaleSet !== undefined && !set) throw new SpecError(`metrics: no scale set ${m.scaleSet} in the fleet`);
     const resourceId = set ? scaleSetId(sim.state, set) : m.resourceId!;
     const points = m.points.map((p) => ({ at: sim.startTime + parseDuration(p.at), value: p.value })).sort((a, b) => a.at - b.at);
     return { resourceId, name: m.name, unit: m.unit, points };
@@ -62,7 +62,7 @@ export class Monitor {
 
   private fire(a: FireAlert): void {
     const target = a.scaleSet !== undefined ? this.sim.findScaleSet(a.scaleSet) : undefined;
-    if (a.scaleSet !== undefined && !target) throw new ArmError(400, 'InvalidScenario', `fireAlert: no scale set ${a.scaleSet}`);
+    if (a.scaleSet !== undefined && !target) throw new SpecError(`fireAlert: no scale set ${a.scaleSet} in the fleet`);
     const targetId = target ? scaleSetId(this.sim.state, target) : (a.resourceId ?? `/subscriptions/${this.sim.state.subscriptionId}`);
     const alertId = `/subscriptions/${this.sim.state.subscriptionId}/providers/Microsoft.AlertsManagement/alerts/${String(this.nextId++).padStart(8, '0')}-0000-0000-0000-000000000000`;
     const firedAt = this.sim.clock.now().toISOString();

@@ -4,7 +4,7 @@ import { ArmError } from './arm-errors';
 import { HealthOracle, resolveBehaviour, type Behaviour } from './behaviour';
 import { parseDuration } from './durations';
 import { Faults, type ArmFaultSpec, type EventFaultSpec } from './faults';
-import { resolveMetrics, type MetricSeries } from './monitor';
+import { resolveMetrics, type FireAlert, type MetricSeries } from './monitor';
 import type { FleetSpec, HealthRuleSpec, TimelineAction } from './fleet-spec';
 import { SpecError } from './fleet-spec';
 import {
@@ -77,7 +77,7 @@ export class Simulation {
   readonly faults: Faults;
   /** Azure Monitor: metric series of resources, and alert rules that fire (to the action groups' webhooks). */
   readonly metrics: MetricSeries[];
-  readonly alertListeners: ((a: Extract<TimelineAction, { action: 'fireAlert' }>) => void)[] = [];
+  readonly alertListeners: ((a: FireAlert) => void)[] = [];
   principalId = '11111111-2222-3333-4444-555555555555';
 
   constructor(spec: FleetSpec, opts: { seed?: number; speed?: number; manualClock?: boolean } = {}) {

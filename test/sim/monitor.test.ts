@@ -65,4 +65,8 @@ describe('Azure Monitor in the simulator', () => {
     expect(resolved).toMatchObject({ ok: true, value: { monitorCondition: 'Resolved' } });
     expect(sim.monitor.deliveries.every((d) => d.status === 200 && !d.url.includes('secret'))).toBe(true);
   });
+
+  it('a metric of a scale set the fleet does not have is refused when the simulator starts, naming it', async () => {
+    await expect(startSimulator({ fleet, manualClock: true, scenario: { metrics: [{ scaleSet: 'vmss-nowhere', name: 'Percentage CPU', points: [{ at: '0s', value: 1 }] }] } })).rejects.toThrow(/metrics: no scale set vmss-nowhere in the fleet/);
+  });
 });
