@@ -1,5 +1,6 @@
-// Fault injection, set through the admin API or a scenario's timeline (armFault, eventFault, with a window): per ARM operation (429 with Retry-After, 500, latency) and on
-// event delivery (drop, duplicate, reorder). Probabilities draw from a seeded generator.
+// Fault injection, set through the admin API or a scenario's timeline (armFault, eventFault, with a window): per
+// ARM operation (429 with Retry-After, 500, latency) and on event delivery (drop, duplicate, reorder).
+// Probabilities draw from a seeded generator.
 import { z } from 'zod';
 import { mulberry32, hashString } from './prng';
 
@@ -24,7 +25,7 @@ export const eventFaultSpec = z.strictObject({
 export type ArmFaultSpec = z.infer<typeof armFaultSpec>;
 export type EventFaultSpec = z.infer<typeof eventFaultSpec>;
 export type ArmFault = ArmFaultSpec & { id: string; hits: number };
-export type EventFault = z.infer<typeof eventFaultSpec> & { id: string; hits: number };
+export type EventFault = EventFaultSpec & { id: string; hits: number };
 
 export class Faults {
   arm: ArmFault[] = [];

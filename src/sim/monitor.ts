@@ -97,7 +97,8 @@ export class Monitor {
   }
 }
 
-const FIELDS = { average: 'average', minimum: 'minimum', maximum: 'maximum', total: 'total', count: 'count' } as const;
+/** Aggregations of the Metrics API; each is also the name of its field in a data point. */
+const AGGREGATIONS = new Set(['average', 'minimum', 'maximum', 'total', 'count']);
 
 /** GET {resourceUri}/providers/Microsoft.Insights/metrics: the series named in `metricnames` over `timespan`. */
 export const monitorRoutes: Route[] = [
@@ -111,17 +112,18 @@ export const monitorRoutes: Route[] = [
       if (Number.isNaN(from) || Number.isNaN(to) || to < from) throw new ArmError(400, 'BadRequest', `timespan '${ctx.query.get('timespan') ?? ''}' is not an ISO 8601 interval like 2025-01-06T08:00:00Z/2025-01-06T08:05:00Z.`);
       const intervalMs = parseIsoDuration(ctx.query.get('interval') ?? 'PT1M') || 60_000;
       const names = (ctx.query.get('metricnames') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
-      const aggregations = (ctx.query.get('aggregation') ?? 'Average').split(',').map((a) => a.trim().toLowerCase()).filter((a): a is keyof typeof FIELDS => a in FIELDS);
+      const aggregations = (ctx.query.get('aggregation') ?? 'Average').split(',').map((a) => a.trim().toLowerCase()).filter((a) => AGGREGATIONS.has(a));
       const mine = ctx.sim.metrics.filter((m) => m.resourceId.toLowerCase() === resourceId.toLowerCase());
       const now = ctx.sim.clock.nowMs();
       const value = names.map((name) => {
         const series = mine.find((m) => m.name.toLowerCase() === name.toLowerCase());
         if (!series) throw new ArmError(400, 'BadRequest', `Failed to find metric configuration for provider and resource '${resourceId}', metric '${name}'. Valid metrics: ${mine.map((m) => m.name).join(', ') || 'none'}.`);
         const data: Record<string, number | string>[] = [];
+        const latestFirst = [...series.points].reverse();
         for (let t = from - (from % intervalMs); t <= Math.min(to, now); t += intervalMs) {
-          const point = [...series.points].reverse().find((p) => p.at <= t);
+          const point = latestFirst.find((p) => p.at <= t);
           if (!point) continue;
-          data.push({ timeStamp: new Date(t).toISOString(), ...Object.fromEntries(aggregations.map((a) => [FIELDS[a], point.value])) });
+          data.push({ timeStamp: new Date(t).toISOString(), ...Object.fromEntries(aggregations.map((a) => [a, point.value])) });
         }
         return { id: `${resourceId}/providers/Microsoft.Insights/metrics/${series.name}`, type: 'Microsoft.Insights/metrics', name: { value: series.name, localizedValue: series.name }, unit: series.unit, errorCode: 'Success', timeseries: [{ metadatavalues: [], data }] };
       });

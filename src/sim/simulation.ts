@@ -127,6 +127,23 @@ export class Simulation {
     return this.state.gallery.images.get(name.toLowerCase());
   }
 
+  /** The image definition a scale set's image reference names. */
+  imageOf(set: ScaleSet): ImageDefinition | undefined {
+    return this.image(set.imageId.split('/').pop() ?? '');
+  }
+
+  /** The version the set's image reference resolves to now: its pinned version, or the latest its region can see. */
+  referencedVersion(set: ScaleSet): string | undefined {
+    const img = this.imageOf(set);
+    return set.pinnedVersion ?? (img ? latestIn(img, set.location)?.name : undefined);
+  }
+
+  /** Points the set's image reference at `version` (undefined: the definition, tracking latest), as a PATCH does. */
+  pin(set: ScaleSet, version: string | undefined): void {
+    set.pinnedVersion = version;
+    if (version) set.modelVersion = version;
+  }
+
   putVersion(imageName: string, name: string, w: VersionWrite, ctx?: RequestContext): { version: ImageVersion; created: boolean; op: Operation } {
     const img = this.image(imageName);
     if (!img) throw new ArmError(404, 'ParentResourceNotFound', `Can not perform requested operation on nested resource. Parent resource '${this.state.gallery.name}/${imageName}' not found.`);
@@ -266,8 +283,7 @@ export class Simulation {
       throw new ArmError(409, 'OperationNotAllowed', `A rolling upgrade is already in progress on scale set '${set.name}'. Cancel it or wait for it to finish.`);
     }
     const op = this.ops.create({ provider: 'Microsoft.Compute', location: set.location, subscriptionId: this.state.subscriptionId, resourceId: undefined });
-    const img = this.image(set.imageId.split('/').pop() ?? '');
-    const latest = set.pinnedVersion ?? (img ? latestIn(img, set.location)?.name : undefined);
+    const latest = this.referencedVersion(set);
     const uri = scaleSetId(this.state, set);
     const action = 'Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action';
     const behind = latest !== undefined && set.instances.some((i) => i.version !== latest);
@@ -293,10 +309,10 @@ export class Simulation {
 
   /** New instances from the set's image reference: the pinned version, or the latest its region can see now. */
   scaleOut(set: ScaleSet, count: number): void {
-    const img = this.image(set.imageId.split('/').pop() ?? '');
-    const version = set.pinnedVersion ?? (img ? latestIn(img, set.location)?.name : undefined) ?? set.modelVersion;
+    const version = this.referencedVersion(set) ?? set.modelVersion;
+    let lastUniformId = Math.max(-1, ...set.instances.map((i) => Number(i.instanceId)).filter(Number.isFinite));
     for (let k = 0; k < count; k++) {
-      const instanceId = set.orchestrationMode === 'Uniform' ? String(Math.max(-1, ...set.instances.map((i) => Number(i.instanceId)).filter(Number.isFinite)) + 1) : `${set.name}_${this.ids.uuid().slice(0, 8)}`;
+      const instanceId = set.orchestrationMode === 'Uniform' ? String(++lastUniformId) : `${set.name}_${this.ids.uuid().slice(0, 8)}`;
       const i: Instance = { instanceId, name: set.orchestrationMode === 'Uniform' ? `${set.name}_${instanceId}` : instanceId, version, previousVersion: undefined, health: 'unknown', state: 'running', forcedUnhealthyUntil: undefined, reimagedAt: undefined };
       set.instances.push(i);
       this.engine.reimaged(set, i);
@@ -432,9 +448,8 @@ export class Simulation {
       case 'pinScaleSet': {
         const set = this.findScaleSet(a.scaleSet);
         if (!set) throw new SpecError(`no scale set ${a.scaleSet}`);
-        if (a.version !== null && !this.image(set.imageId.split('/').pop() ?? '')?.versions.has(a.version)) throw new SpecError(`no version ${a.version} of ${set.imageId}`);
-        set.pinnedVersion = a.version ?? undefined;
-        if (a.version !== null) set.modelVersion = a.version;
+        if (a.version !== null && !this.imageOf(set)?.versions.has(a.version)) throw new SpecError(`no version ${a.version} of ${set.imageId}`);
+        this.pin(set, a.version ?? undefined);
         this.engine.considerDetection(set);
         return;
       }

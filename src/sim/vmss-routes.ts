@@ -113,11 +113,10 @@ function applyPatch(ctx: ArmCtx, s: ScaleSet): void {
       });
     }
     const ver = m[2];
-    if (ver && !ctx.sim.image(s.imageId.split('/').pop() ?? '')?.versions.has(ver)) {
+    if (ver && !ctx.sim.imageOf(s)?.versions.has(ver)) {
       throw new ArmError(404, 'GalleryImageVersionNotFound', `The gallery image version '${ver}' was not found.`, { target: 'properties.virtualMachineProfile.storageProfile.imageReference.id' });
     }
-    s.pinnedVersion = ver;
-    if (ver) s.modelVersion = ver;
+    ctx.sim.pin(s, ver);
   }
   ctx.sim.engine.considerDetection(s);
 }
