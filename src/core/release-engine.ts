@@ -16,7 +16,7 @@ import { parseDuration } from './duration';
 import { assessInstances, assessUpgrade, UPGRADED_BREACH_CODE, unhealthyUpgradedPercent, WHOLE_SET_CODE } from './health';
 import { noticeCommands } from './notices';
 import type { NoticeKind } from './plan';
-import { compareVersions, isTerminal, openRegions, ringIndexOf, scaleSetsIn, trackingSetsIn } from './release-state';
+import { compareVersions, isTerminal, openRegions, ringIndexOf, scaleSetsIn, trackingSetsIn, tracksLatest } from './release-state';
 import type { Command, Decision, NoticeFacts, Phase, ReleaseEvent, ReleaseState } from './types';
 import { nextHoldStart, openingVerdict } from './windows';
 
@@ -544,13 +544,12 @@ function ringWork(ctx: Ctx): void {
     if (rep !== 'Completed') {
       allReplicated = false;
     } else {
+      // The region's sets are listed once per step; the pinned ones are named as findings, never waited for.
       const all = scaleSetsIn(d, region);
-      const sets = all.filter((id) => d.scaleSets[id]?.pinnedVersion === undefined);
-      if (sets.length !== all.length) {
-        for (const id of all) {
-          const pinned = d.scaleSets[id]?.pinnedVersion;
-          if (pinned !== undefined) finding(ctx, `${shortName(id)} pins ${pinned}: it never takes ${d.version} and is not waited for`);
-        }
+      const sets = all.filter((id) => tracksLatest(d, id));
+      for (const id of sets.length === all.length ? [] : all) {
+        const pinned = d.scaleSets[id]?.pinnedVersion;
+        if (pinned !== undefined) finding(ctx, `${shortName(id)} pins ${pinned}: it never takes ${d.version} and is not waited for`);
       }
       if (sets.length === 0) {
         const empty = `${region} has no scale set of the plan that tracks latest: it proves nothing about ${d.version}`;
@@ -624,10 +623,10 @@ function startedSince(startTime: string | undefined, openedAt: string): boolean 
 
 /**
  * Drive mode: start the OS upgrades of an open, replicated region now rather than wait for the platform's pickup.
- * The canary goes one-box first — the smallest tracking set of the ring — and the rest of the canary once that
- * set's first batch came back healthy (20 % of it, Azure's largest batch, succeeded and none failed), or its
- * upgrade Completed. Later rings
- * start every set at once (the fleet budget already bounded what opened).
+ * The canary goes one-box first — the set the plan names (`firstScaleSet`), else its smallest tracking set — and
+ * the rest of the canary once that set's first batch came back healthy (20 % of it, Azure's largest batch,
+ * succeeded and none failed), or its upgrade Completed. Later rings start every set at once (the fleet budget
+ * already bounded what opened).
  */
 function drive(ctx: Ctx, region: string, sets: string[]): void {
   const { d } = ctx;

@@ -63,9 +63,14 @@ export function scaleSetsIn(state: ReleaseState, region: string): string[] {
   return explicit ? ids.filter((id) => explicit.includes(id.toLowerCase())) : ids;
 }
 
-/** The scale sets of a region that track latest (pinned ones never take a new version). */
+/** Whether a scale set tracks latest (a pinned one never takes a new version). */
+export function tracksLatest(state: ReleaseState, id: string): boolean {
+  return state.scaleSets[id]?.pinnedVersion === undefined;
+}
+
+/** The scale sets of a region that track latest. */
 export function trackingSetsIn(state: ReleaseState, region: string): string[] {
-  return scaleSetsIn(state, region).filter((id) => state.scaleSets[id]?.pinnedVersion === undefined);
+  return scaleSetsIn(state, region).filter((id) => tracksLatest(state, id));
 }
 
 /** Compares gallery version names ("1.7.10" > "1.7.9"); Azure requires Major.Minor.Patch integers. */

@@ -28,23 +28,13 @@ export function openingVerdict(plan: ReleasePlan, now: Date): OpeningVerdict {
 
 /**
  * When ring openings will next be held, after `now`: the start of the next freeze, or the end of the current window
- * (the first minute outside every window, found like `nextWindowStart`). Undefined when nothing holds within the
+ * (the first minute outside every window). Undefined when nothing holds within the
  * horizon (8 days).
  */
 export function nextHoldStart(plan: ReleasePlan, now: Date): Date | undefined {
   const t0 = now.getTime();
   const freeze = plan.freezes.map((f) => Date.parse(f.from)).filter((t) => t > t0).sort((a, b) => a - b)[0];
-  let windowEnd: number | undefined;
-  if (plan.windows.length > 0 && inAnyWindow(plan, now)) {
-    const start = Math.ceil(t0 / 60_000) * 60_000;
-    for (let t = start; t <= start + HORIZON_MS; t += STEP_MS) {
-      if (inAnyWindow(plan, new Date(t))) continue;
-      let first = t;
-      for (let m = t - 60_000; m > t - STEP_MS && m > t0 && !inAnyWindow(plan, new Date(m)); m -= 60_000) first = m;
-      windowEnd = first;
-      break;
-    }
-  }
+  const windowEnd = plan.windows.length > 0 && inAnyWindow(plan, now) ? firstMinute(plan, now, false) : undefined;
   const at = Math.min(freeze ?? Infinity, windowEnd ?? Infinity);
   return Number.isFinite(at) ? new Date(at) : undefined;
 }
@@ -67,15 +57,22 @@ export function inAnyWindow(plan: ReleasePlan, at: Date): boolean {
  * inside the step that crossed into a window. Falls back to the horizon (8 days) if no window ever opens.
  */
 function nextWindowStart(plan: ReleasePlan, now: Date): Date {
+  return new Date(firstMinute(plan, now, true) ?? Math.ceil(now.getTime() / 60_000) * 60_000 + HORIZON_MS);
+}
+
+/**
+ * The first minute at or after `now` that is inside a window (`inside`) or outside every window (`!inside`): a
+ * coarse 15-minute scan, then minute by minute back through the step that crossed. Undefined within the horizon.
+ */
+function firstMinute(plan: ReleasePlan, now: Date, inside: boolean): number | undefined {
   const start = Math.ceil(now.getTime() / 60_000) * 60_000;
   for (let t = start; t <= start + HORIZON_MS; t += STEP_MS) {
-    if (inAnyWindow(plan, new Date(t))) {
-      let first = t;
-      for (let m = t - 60_000; m > t - STEP_MS && m >= start && inAnyWindow(plan, new Date(m)); m -= 60_000) first = m;
-      return new Date(first);
-    }
+    if (inAnyWindow(plan, new Date(t)) !== inside) continue;
+    let first = t;
+    for (let m = t - 60_000; m > t - STEP_MS && m >= start && inAnyWindow(plan, new Date(m)) === inside; m -= 60_000) first = m;
+    return first;
   }
-  return new Date(start + HORIZON_MS);
+  return undefined;
 }
 
 const WEEKDAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
