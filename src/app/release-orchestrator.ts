@@ -205,11 +205,15 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     signals = [];
     // A failed command is tried again once its Retry-After (or the retry delay) has passed, not before.
     const nowMs = now.getTime();
-    let commands: Command[] = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
+    const retried = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
     pending = pending.filter((p) => p.notBefore > nowMs);
     const before = state;
     const decided = decideAll(state, events, now);
     state = decided.state;
+    // An upgrade start carried from an earlier round is dropped once the release stopped rolling out.
+    const rolling = state.phase === 'opening' || state.phase === 'upgrading';
+    const commands = rolling ? retried : retried.filter((c) => c.kind !== 'start-os-upgrade');
+    const dropped = retried.length - commands.length;
     // Instance evidence is read every round: it is recorded when its verdict changes, or when it acted.
     const sameEvidence = (id: string) => before.scaleSets[id]?.evidence?.cause !== undefined && before.scaleSets[id]?.evidence?.cause === state.scaleSets[id]?.evidence?.cause;
     decided.decisions.forEach((d, i) => {
@@ -220,22 +224,15 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
     });
 
-    // An upgrade start carried from an earlier round is dropped once the release stopped rolling out.
-    if (state.phase !== 'opening' && state.phase !== 'upgrading') {
-      const dropped = commands.filter((c) => c.kind === 'start-os-upgrade' && !decided.decisions.some((d) => d.commands.includes(c)));
-      if (dropped.length > 0) row('observation', `${dropped.length} upgrade starts not sent: the release is ${state.phase}`, { dropped: dropped.length });
-      commands = commands.filter((c) => !dropped.includes(c));
-    }
+    if (dropped > 0) row('observation', `${dropped} upgrade starts not sent: the release is ${state.phase}`, { dropped });
     // Safety first, one by one; a failed one is retried next round, after its Retry-After.
-    const retryLater = (command: Command, result: ExecuteOutput) => {
-      const wait = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(input.retryMs, result.retryAfterMs ?? 0));
-      pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail, notBefore: context.df.currentUtcDateTime.getTime() + wait });
-    };
     const carried = (command: Command, result: ExecuteOutput) => {
       row('command', command.cause, command);
       for (const r of result.retries ?? []) row('observation', r, { retry: true });
       row('result', result.detail, { ok: result.ok, kind: command.kind, ...(result.retryAfterMs ? { retryAfterMs: result.retryAfterMs } : {}) });
-      if (!result.ok) retryLater(command, result);
+      if (result.ok) return;
+      const wait = Math.min(input.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS, Math.max(input.retryMs, result.retryAfterMs ?? 0));
+      pending.push({ command, retryAfterMs: result.retryAfterMs, detail: result.detail, notBefore: context.df.currentUtcDateTime.getTime() + wait });
     };
     for (const command of commands.filter((c) => c.kind !== 'notify' && c.kind !== 'start-os-upgrade')) {
       const executed = yield* call<ExecuteOutput>(context.df.callActivity(ACTIVITY.execute, { release, command }));

@@ -35,6 +35,7 @@ export interface ReleaseSummary {
 export const STATUS_BUDGET_BYTES = 15 * 1024;
 
 export function summarize(release: string, s: ReleaseState): ReleaseSummary {
+  const barred = s.phase === 'awaiting-approval' ? barredApprovers(s).map((b) => b.actor) : [];
   const full: ReleaseSummary = {
     release,
     versionId: s.versionId,
@@ -50,7 +51,7 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
     watch: isTerminal(s.phase) ? { scaleSets: {}, replicating: [] } : watchList(s),
     transitions: s.transitions.slice(-30),
     ...(s.findings?.length ? { findings: s.findings.slice(-10).map((f) => f.slice(0, 300)) } : {}),
-    ...(s.phase === 'awaiting-approval' && barredApprovers(s).length ? { barredApprovers: barredApprovers(s).map((b) => b.actor) } : {}),
+    ...(barred.length ? { barredApprovers: barred } : {}),
   };
   return fitStatus(full);
 }

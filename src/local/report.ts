@@ -92,7 +92,10 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
     demotionCause: s.demotion?.cause ?? null,
     demotedAt: s.demotion?.at ?? null,
     findings: s.findings ?? [],
-    demoteWrites: (c.ledgers.get(s.version) ?? []).filter((e) => e.kind === 'result' && (e.payload as { kind?: string; ok?: boolean }).kind === 'demote-version' && (e.payload as { ok?: boolean }).ok).length,
+    demoteWrites: (c.ledgers.get(s.version) ?? []).filter((e) => {
+      const p = e.payload as { kind?: string; ok?: boolean };
+      return e.kind === 'result' && p.kind === 'demote-version' && p.ok === true;
+    }).length,
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
     instancesUpgraded: c.watch.instancesEverOn(s.version),
     maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
@@ -158,11 +161,8 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
       continue;
     }
     if (rel.finalState !== e.finalState) out.push(`${e.version}: expected ${e.finalState}, ended ${rel.finalState}`);
-    if (e.demotedInRing) {
-      const opened = rel.rings.filter((x) => x.openedAt).map((x) => x.name);
-      if (opened.at(-1) !== e.demotedInRing) out.push(`${e.version}: expected to be stopped in ${e.demotedInRing}, reached ${opened.join(', ') || 'no ring'}`);
-    }
     const opened = rel.rings.filter((x) => x.openedAt).map((x) => x.name);
+    if (e.demotedInRing && opened.at(-1) !== e.demotedInRing) out.push(`${e.version}: expected to be stopped in ${e.demotedInRing}, reached ${opened.join(', ') || 'no ring'}`);
     if (e.stoppedInRing && opened.at(-1) !== e.stoppedInRing) out.push(`${e.version}: expected to stop in ${e.stoppedInRing}, reached ${opened.join(', ') || 'no ring'}`);
     for (const ring of e.neverOpens.filter((n) => opened.includes(n))) out.push(`${e.version}: opened ${ring}, which it must never open`);
     if (e.maxInstances !== undefined && rel.instancesUpgraded > e.maxInstances) out.push(`${e.version}: ${rel.instancesUpgraded} instances ran it (at most ${e.maxInstances})`);

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { parseDuration, type Phase } from '../core';
+import { OPERATOR_ACTIONS, parseDuration, type Phase } from '../core';
 import { brokenVersions } from '../sim/behaviour';
 import { loadFleetFile, scenarioSpec, specIssueLines } from '../sim/fleet-spec';
 
@@ -51,7 +51,7 @@ export const scenarioSchema = z.strictObject({
           when: phase.optional(),
           after: duration.optional(),
           at: duration.optional(),
-          action: z.enum(['pause', 'resume', 'approve', 'approve-budget', 'promote', 'abort', 'demote']),
+          action: z.enum(OPERATOR_ACTIONS),
           actor: z.string().default('rehearsal-operator@contoso.com'),
         })
         .refine((o) => (o.when === undefined) !== (o.at === undefined), { error: 'an operator action names exactly one of when (a phase) or at (a simulated time)' }),
