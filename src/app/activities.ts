@@ -1,12 +1,12 @@
 /**
  * The release activities: the only places where the release orchestrator touches the world.
  * Each is idempotent, so a replay or a restart that runs one again does no harm:
- *  - observeRelease re-reads ARM (the truth) and returns what changed, as engine events;
+ *  - observeRelease re-reads ARM (the truth) through the Azure world and returns what changed, as engine events;
  *  - executeCommand carries out one engine command and returns its outcome as data (never throws);
  *  - executeCommands carries out several independent ones (a ring's upgrade starts) in one activity;
  *  - recordLedger inserts ledger rows keyed by (release, sequence); a row already written is skipped.
  */
-import { newestVersion, type Command, type ReleaseEvent, type ReleasePlan, type ReplicationState } from '../core';
+import type { Command, ReleaseEvent, ReleasePlan, ReplicationState } from '../core';
 import { Throttled, toErrorMessage } from '../azure/errors';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
@@ -44,74 +44,16 @@ export interface ObserveOutput {
 }
 
 export async function observeRelease(input: ObserveInput, ports: ReleasePorts): Promise<ObserveOutput> {
-  const events: ReleaseEvent[] = [];
-  const errors: string[] = [];
-  let exists = true;
-  if (input.readFleet) {
-    try {
-      const sets = await ports.readFleet(input.plan);
-      events.push({ kind: 'fleet-observed', scaleSets: sets.map((s) => ({ id: s.id, region: s.region, capacity: s.capacity, ...(s.pinnedVersion ? { pinnedVersion: s.pinnedVersion } : {}) })) });
-    } catch (err) {
-      errors.push(`fleet read failed: ${toErrorMessage(err)}`);
-    }
-  }
-  try {
-    const version = await ports.readVersion(input.versionId);
-    if (!version) exists = false;
-    else {
-      // With the fleet (a fresh start), the image's other versions: one that sorts below the newest can never be latest.
-      let newestOtherVersion: string | undefined;
-      if (input.readFleet) {
-        try {
-          const self = version.id.toLowerCase();
-          // A version excluded from latest (demoted) is no obstacle: only one that can be latest is.
-          newestOtherVersion = newestVersion((await ports.listVersions(input.plan.image)).filter((v) => v.id.toLowerCase() !== self && !v.excludeFromLatest))?.name;
-        } catch (err) {
-          errors.push(`version list failed: ${toErrorMessage(err)}`);
-        }
-      }
-      events.push({ kind: 'version-published', versionId: version.id, excludeFromLatest: version.excludeFromLatest, targetRegions: version.targetRegions, ...(newestOtherVersion ? { newestOtherVersion } : {}) });
-      for (const r of version.replication) {
-        if (input.knownReplication[r.region] !== r.state) events.push({ kind: 'replication-observed', versionId: version.id, region: r.region, state: r.state });
-      }
-    }
-  } catch (err) {
-    errors.push(`version read failed: ${toErrorMessage(err)}`);
-  }
-  // Instance evidence before the rolling upgrades: the engine weighs a platform fault of this round against it.
-  if (input.instanceSetIds?.length) {
-    try {
-      const lists = await ports.readInstances(input.instanceSetIds);
-      lists.forEach((instances, i) => {
-        if (instances) events.push({ kind: 'instances-observed', scaleSetId: input.instanceSetIds![i]!, instances });
-      });
-    } catch (err) {
-      errors.push(`instance read failed: ${toErrorMessage(err)}`);
-    }
-  }
-  if (input.scaleSetIds.length > 0) {
-    try {
-      const upgrades = await ports.readUpgrades(input.scaleSetIds);
-      for (const u of upgrades) {
-        if (!u) continue;
-        const fingerprint = upgradeFingerprint(u);
-        if (input.knownUpgrades[u.scaleSetId] === fingerprint) continue;
-        events.push({ kind: 'rolling-upgrade-observed', scaleSetId: u.scaleSetId, code: u.code, startTime: u.startTime, errorCode: u.errorCode, errorMessage: u.errorMessage, progress: u.progress });
-      }
-    } catch (err) {
-      errors.push(`rolling upgrade read failed: ${toErrorMessage(err)}`);
-    }
-  }
-  if (input.readGates) {
-    for (const gate of input.plan.health.metrics) {
-      if (!gate.resourceId) continue;
-      try {
-        events.push({ kind: 'gate-observed', gate: gate.name, value: await ports.readMetric(gate, gate.resourceId, new Date(input.at ?? Date.now())) });
-      } catch (err) {
-        errors.push(`metric gate ${gate.name} read failed: ${toErrorMessage(err)}`);
-      }
-    }
-  }
+  const { events, errors, exists } = await ports.observe({
+    versionId: input.versionId,
+    plan: input.plan,
+    fleet: input.readFleet,
+    upgradesOf: input.scaleSetIds,
+    ...(input.instanceSetIds ? { instancesOf: input.instanceSetIds } : {}),
+    ...(input.readGates ? { gatesAt: input.at ?? new Date().toISOString() } : {}),
+    knownReplication: input.knownReplication,
+    knownUpgrades: input.knownUpgrades,
+  });
   let ledgerNext: number | undefined;
   if (input.ledgerNext) {
     try {
@@ -121,12 +63,6 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
     }
   }
   return { events, errors, exists, retries: ports.drainRetries?.() ?? [], ...(ledgerNext !== undefined ? { ledgerNext } : {}) };
-}
-
-/** A compact identity of an upgrade observation: same fingerprint, nothing new to tell the engine. */
-export function upgradeFingerprint(u: { code: string; startTime?: string; progress: { successful: number; failed: number; inProgress: number; pending: number } }): string {
-  const p = u.progress;
-  return `${u.code}|${u.startTime ?? ''}|${p.successful}/${p.failed}/${p.inProgress}/${p.pending}`;
 }
 
 export interface ExecuteInput {
@@ -154,32 +90,12 @@ export async function executeCommand(input: ExecuteInput, ports: ReleasePorts): 
 async function carryOut(input: ExecuteInput, ports: ReleasePorts): Promise<ExecuteOutput> {
   const c = input.command;
   try {
-    switch (c.kind) {
-      case 'set-regional-exclude':
-        await ports.setRegionalExclude(c.versionId, c.regions, c.excludeFromLatest);
-        return { ok: true, detail: `targetRegions ${c.regions.join(', ')} excludeFromLatest=${c.excludeFromLatest}` };
-      case 'set-target-regions':
-        await ports.addTargetRegions(c.versionId, c.addRegions);
-        return { ok: true, detail: `targetRegions += ${c.addRegions.join(', ')}` };
-      case 'demote-version':
-        await ports.demote(c.versionId);
-        return { ok: true, detail: 'publishingProfile.excludeFromLatest=true' };
-      case 'cancel-rolling-upgrade':
-        await ports.cancelRollingUpgrade(c.scaleSetId);
-        return { ok: true, detail: `rolling upgrade cancelled on ${c.scaleSetId}` };
-      case 'start-os-upgrade':
-        await ports.startOsUpgrade(c.scaleSetId);
-        return { ok: true, detail: `OS upgrade started on ${c.scaleSetId}` };
-      case 'start-rebake':
-        await ports.runImageTemplate(c.imageTemplateId);
-        return { ok: true, detail: `image template run started: ${c.imageTemplateId}` };
-      case 'notify': {
-        const r = await ports.notify(c, input.release);
-        return { ok: r.delivered, detail: r.delivered ? `${c.channel} ${c.notice} delivered to ${c.secretName}` : `${c.channel} ${c.notice} to ${c.secretName} not delivered: ${r.error ?? 'unknown'}`, attempts: r.attempts };
-      }
-      case 'schedule-wake-up':
-        return { ok: true, detail: `wake-up at ${c.at}` };
+    if (c.kind === 'schedule-wake-up') return { ok: true, detail: `wake-up at ${c.at}` };
+    if (c.kind === 'notify') {
+      const r = await ports.notify(c, input.release);
+      return { ok: r.delivered, detail: r.delivered ? `${c.channel} ${c.notice} delivered to ${c.secretName}` : `${c.channel} ${c.notice} to ${c.secretName} not delivered: ${r.error ?? 'unknown'}`, attempts: r.attempts };
     }
+    return { ok: true, detail: await ports.execute(c) };
   } catch (err) {
     return { ok: false, detail: toErrorMessage(err), ...(err instanceof Throttled && err.retryAfterMs ? { retryAfterMs: err.retryAfterMs } : {}) };
   }

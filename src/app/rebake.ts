@@ -18,7 +18,7 @@ export async function startRebakes(plans: ReleasePlan[], ports: ReleasePorts, no
   for (const plan of plans) {
     if (!plan.rebake) continue;
     try {
-      await ports.runImageTemplate(plan.rebake.imageTemplate);
+      await ports.execute({ kind: 'start-rebake', imageTemplateId: plan.rebake.imageTemplate, cause: 'monthly rebake' });
       started++;
       log(`monthlyRebake: started ${plan.rebake.imageTemplate}; its new version will start its own release`);
     } catch (err) {

@@ -2,8 +2,7 @@
  * A compact view of a release for the API, the dashboard and the watcher (the orchestrator publishes it
  * as its custom status, which Azure caps at 16 KB: no plan, no per-instance data, and a bounded watch list).
  */
-import { barredApprovers, isTerminal, type Phase, type ReleaseState, type Transition } from '../core';
-import { upgradeFingerprint } from './activities';
+import { barredApprovers, isTerminal, upgradeFingerprint, type Phase, type ReleaseState, type Transition } from '../core';
 
 export interface ReleaseSummary {
   release: string;
@@ -96,8 +95,10 @@ export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
         const u = set?.upgrade;
         // A set that completed this version's upgrade has nothing more to tell: stop reading it.
         if (u?.code === 'Completed') continue;
-        // An upgrade from before the region opened is known too, so it is not announced again every minute.
-        const known = u ?? set?.ignoredUpgrade;
+        // An upgrade the release ignored (from before the region opened, or of another version) is known too, so
+        // it is not announced again every minute: the newer of the two is what ARM reports as latest.
+        const ignored = set?.ignoredUpgrade;
+        const known = !u || (ignored && Date.parse(ignored.startTime ?? '') > Date.parse(u.startTime ?? '')) ? (ignored ?? u) : u;
         scaleSets[id] = known ? upgradeFingerprint(known) : '';
       }
     }

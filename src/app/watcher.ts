@@ -7,7 +7,7 @@
  */
 import type { EventPublisher } from '../azure/event-publisher';
 import { toErrorMessage } from '../azure/errors';
-import { upgradeFingerprint } from './activities';
+import type { ReleaseEvent } from '../core';
 import { upgradeReads } from './release-orchestrator';
 import type { ReleasePorts } from './ports';
 import type { ReleaseRuntime } from './release-runtime';
@@ -19,7 +19,7 @@ export interface WatchDeps {
   /** Which turn this run is (the rotation of large watch lists); any increasing counter. */
   turn?: number;
   runtime: ReleaseRuntime;
-  ports: Pick<ReleasePorts, 'readUpgrades' | 'readVersion'>;
+  ports: Pick<ReleasePorts, 'observe'>;
   publisher?: EventPublisher;
   log: (message: string) => void;
 }
@@ -31,7 +31,9 @@ export interface WatchResult {
   errors: string[];
 }
 
-const failing = (u: { code: string; progress: { failed: number } }) => u.code === 'Faulted' || u.code === 'Cancelled' || u.progress.failed > 0;
+type UpgradeObserved = Extract<ReleaseEvent, { kind: 'rolling-upgrade-observed' }>;
+
+const failing = (u: UpgradeObserved) => u.code === 'Faulted' || u.code === 'Cancelled' || u.progress.failed > 0;
 
 export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
   const result: WatchResult = { releases: 0, reads: 0, changes: 0, errors: [] };
@@ -42,39 +44,35 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
     const ids = upgradeReads(Object.keys(s.watch.scaleSets), undefined, deps.turn ?? 0, MAX_READS_PER_RELEASE);
     let changed = false;
     try {
-      if (ids.length > 0) {
-        const upgrades = await deps.ports.readUpgrades(ids);
-        result.reads += ids.length;
-        // One event per release per run, the most telling change first (a failing set, else a completed
-        // one): the release re-reads every watched set when it wakes, so more events would only add rounds.
-        let worst: (typeof upgrades)[number];
-        for (const u of upgrades) {
-          if (!u || upgradeFingerprint(u) === s.watch.scaleSets[u.scaleSetId]) continue;
-          changed = true;
-          result.changes++;
-          if (failing(u) && (!worst || !failing(worst))) worst = u;
-          else if (!worst && u.code === 'Completed') worst = u;
-        }
-        if (worst && deps.publisher) {
-          await deps.publisher.publish(worst.code === 'Completed' ? 'ringmaster.upgrade.completed' : 'ringmaster.upgrade.failed', {
-            scaleSetId: worst.scaleSetId,
-            versionId: s.versionId,
-            code: worst.code,
-            ...(worst.errorCode ? { errorCode: worst.errorCode } : {}),
-            ...(worst.errorMessage ? { errorMessage: worst.errorMessage } : {}),
-            progress: worst.progress,
-          });
-        }
+      // Only what changed since the release last published its watch list comes back.
+      const seen = await deps.ports.observe({ versionId: s.versionId, version: s.watch.replicating.length > 0, upgradesOf: ids, knownUpgrades: s.watch.scaleSets });
+      if (seen.errors.length) throw new Error(seen.errors.join('; '));
+      result.reads += ids.length + (s.watch.replicating.length > 0 ? 1 : 0);
+      // One event per release per run, the most telling change first (a failing set, else a completed
+      // one): the release re-reads every watched set when it wakes, so more events would only add rounds.
+      let worst: UpgradeObserved | undefined;
+      for (const u of seen.events) {
+        if (u.kind !== 'rolling-upgrade-observed') continue;
+        changed = true;
+        result.changes++;
+        if (failing(u) && (!worst || !failing(worst))) worst = u;
+        else if (!worst && u.code === 'Completed') worst = u;
       }
-      if (s.watch.replicating.length > 0) {
-        const version = await deps.ports.readVersion(s.versionId);
-        result.reads++;
-        const landed = (version?.replication ?? []).filter((rep) => s.watch.replicating.includes(rep.region) && (rep.state === 'Completed' || rep.state === 'Failed'));
-        changed ||= landed.length > 0;
-        result.changes += landed.length;
-        const first = landed.find((rep) => rep.state === 'Failed') ?? landed[0];
-        if (first) await deps.publisher?.publish('ringmaster.image.replication.completed', { versionId: s.versionId, region: first.region, state: first.state });
+      if (worst && deps.publisher) {
+        await deps.publisher.publish(worst.code === 'Completed' ? 'ringmaster.upgrade.completed' : 'ringmaster.upgrade.failed', {
+          scaleSetId: worst.scaleSetId,
+          versionId: s.versionId,
+          code: worst.code,
+          ...(worst.errorCode ? { errorCode: worst.errorCode } : {}),
+          ...(worst.errorMessage ? { errorMessage: worst.errorMessage } : {}),
+          progress: worst.progress,
+        });
       }
+      const landed = seen.events.filter((e) => e.kind === 'replication-observed' && s.watch.replicating.includes(e.region) && (e.state === 'Completed' || e.state === 'Failed'));
+      changed ||= landed.length > 0;
+      result.changes += landed.length;
+      const first = landed.find((e) => e.kind === 'replication-observed' && e.state === 'Failed') ?? landed[0];
+      if (first?.kind === 'replication-observed') await deps.publisher?.publish('ringmaster.image.replication.completed', { versionId: s.versionId, region: first.region, state: first.state });
     } catch (err) {
       result.errors.push(`${r.instanceId}: ${toErrorMessage(err)}`);
       deps.log(`watchFleet: ${r.instanceId}: ${toErrorMessage(err)}`);

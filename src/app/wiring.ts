@@ -4,12 +4,12 @@
  * `process.env` goes through `readAppSettings` (env passed in, so tests give their own).
  */
 import { readFileSync } from 'node:fs';
-import { normalizeRegion } from '../azure/port-runtime';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createAzureAdapters } from '../azure/adapters';
+import { createReleaseWorld } from '../azure/release-world';
 import type { EventPublisher } from '../azure/event-publisher';
 import { readAzureSettings, secretResolver, type AzureSettings } from '../azure/settings';
-import { parseDuration, validatePlan, type Command, type ReleasePlan } from '../core';
+import { validatePlan, type Command, type ReleasePlan } from '../core';
 import { MemoryLedger, type Ledger } from '../ledger/ledger';
 import { TableDedupeStore } from '../ledger/dedupe-table';
 import { TableLedger } from '../ledger/table-ledger';
@@ -79,29 +79,6 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   };
 }
 
-/**
- * Writes return once ARM accepted them: the model change (a flag, a target region, a cancel request) is
- * in effect from then on, while the long-running operation tracks replication or the upgrade batch, which
- * can take hours. The orchestrator re-reads ARM every round, so it sees the outcome anyway.
- */
-const ACCEPTED = { waitForCompletion: false } as const;
-
-/** Rolling-upgrade reads in flight at once: a fleet read of hundreds of sets should not open hundreds of connections. */
-const UPGRADE_READ_CONCURRENCY = 16;
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 export interface AppDeps {
   settings: AppSettings;
   ports: ReleasePorts;
@@ -131,81 +108,7 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger, now: () => Dat
     return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, { resolveSecret, policy, dedupe })).get(key)!;
   };
   const ports: ReleasePorts = {
-    async readVersion(versionId) {
-      try {
-        const v = await gallery.getVersion(versionId);
-        // ARM writes regions either way ("East US", "eastus"); plans use the short form.
-        return { id: v.id, excludeFromLatest: v.excludeFromLatest, targetRegions: v.targetRegions.map((t) => ({ name: normalizeRegion(t.name), excludeFromLatest: t.excludeFromLatest })), replication: v.replication.map((r) => ({ region: normalizeRegion(r.region), state: r.state })) };
-      } catch (err) {
-        if ((err as { kind?: string }).kind === 'not-found') return undefined;
-        throw err;
-      }
-    },
-    async listVersions(imageId) {
-      return (await gallery.listVersions(imageId)).map((v) => ({ id: v.id, name: v.name, excludeFromLatest: v.excludeFromLatest, ...(v.publishedAt ? { publishedAt: v.publishedAt } : {}) }));
-    },
-    async readFleet(plan) {
-      // One query for every ring without a selector, and one per ring with its own (usually none).
-      const plain = plan.rings.filter((r) => !r.selector).flatMap((r) => r.regions);
-      const queries = [
-        ...(plain.length ? [{ imageId: plan.image, regions: plain }] : []),
-        ...plan.rings.filter((r) => r.selector).map((r) => ({ imageId: plan.image, regions: r.regions, selector: r.selector! })),
-      ];
-      const sets = (await Promise.all(queries.map((q) => fleet.findScaleSets(q)))).flat();
-      return sets.map((s) => {
-        const pinned = /\/versions\/([^/]+)$/i.exec(s.imageReferenceId ?? '')?.[1];
-        return { id: s.id, region: s.region, capacity: s.capacity, ...(pinned ? { pinnedVersion: pinned } : {}) };
-      });
-    },
-    async readInstances(ids) {
-      // One set's failed read leaves that set without evidence this round, not the others.
-      return mapLimited(ids, UPGRADE_READ_CONCURRENCY, (id) => fleet.listInstances(id).catch(() => undefined));
-    },
-    async readUpgrades(ids) {
-      return mapLimited(ids, UPGRADE_READ_CONCURRENCY, async (id) => {
-        const u = await fleet.getLatestRollingUpgrade(id);
-        return u && { scaleSetId: id, code: u.code as 'Completed', startTime: u.startTime, errorCode: u.errorCode, errorMessage: u.errorMessage, progress: u.progress };
-      });
-    },
-    async setRegionalExclude(versionId, regions, excludeFromLatest) {
-      await gallery.setRegionalExcludeFromLatest(versionId, regions.map((region) => ({ region, excludeFromLatest })), ACCEPTED);
-    },
-    async addTargetRegions(versionId, regions) {
-      await gallery.addTargetRegions(versionId, regions.map((name) => ({ name, excludeFromLatest: false })), ACCEPTED);
-    },
-    async demote(versionId) {
-      await gallery.demote(versionId, ACCEPTED);
-    },
-    async cancelRollingUpgrade(scaleSetId) {
-      try {
-        await fleet.cancelRollingUpgrade(scaleSetId, ACCEPTED);
-      } catch (err) {
-        // Nothing to cancel (no upgrade in progress) is the outcome we wanted.
-        const kind = (err as { kind?: string }).kind;
-        if (kind !== 'conflict' && kind !== 'not-found') throw err;
-      }
-    },
-    async readMetric(gate, resourceId, now) {
-      const windowMs = parseDuration(gate.window) ?? 300_000;
-      const series = await monitor.readMetric(resourceId, { metricName: gate.metric, aggregation: gate.aggregation, from: new Date(now.getTime() - windowMs).toISOString(), to: now.toISOString() });
-      const values = series.points.map((p) => p.value).filter((v): v is number => v !== undefined);
-      return values.length ? values[values.length - 1]! : null;
-    },
-    async startOsUpgrade(scaleSetId) {
-      try {
-        await fleet.startOSUpgrade(scaleSetId, ACCEPTED);
-      } catch (err) {
-        // An upgrade already running (the platform picked the version up first) is the outcome we wanted.
-        if ((err as { kind?: string }).kind !== 'conflict') throw err;
-      }
-    },
-    async readTemplateRun(id) {
-      const r = await imageBuilder.getLastRunStatus(id);
-      return { ...(r.runState ? { runState: r.runState } : {}), ...(r.message ? { message: r.message } : {}), ...(r.endTime ? { endTime: r.endTime } : {}) };
-    },
-    async runImageTemplate(id) {
-      await imageBuilder.runTemplate(id, ACCEPTED);
-    },
+    ...createReleaseWorld({ gallery, fleet, imageBuilder, monitor }),
     async notify(command, release) {
       const record = await notifierFor(command.channel, command.secretName).send(toNotice(command, release, settings.dashboardUrl));
       // Deduped: this notice was already delivered (by an earlier attempt of this process).

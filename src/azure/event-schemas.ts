@@ -99,7 +99,7 @@ export const upgradeDataSchema = z.looseObject({
   scaleSetId,
   versionId: versionId.optional(),
   region: z.string().optional(),
-  code: z.enum(['RollingForward', 'Cancelled', 'Completed', 'Faulted']),
+  code: z.enum(['RollingForward', 'Cancelled', 'Completed', 'Faulted', 'Unknown']),
   errorCode: z.string().optional(),
   errorMessage: z.string().optional(),
   progress: progressSchema,

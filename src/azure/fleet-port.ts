@@ -36,7 +36,8 @@ export interface FleetPort {
   findScaleSets(query: ScaleSetQuery, options?: CallOptions): Promise<ScaleSetInfo[]>;
   /** `undefined` when the scale set has never run a rolling upgrade. */
   getLatestRollingUpgrade(scaleSetId: string, options?: CallOptions): Promise<RollingUpgradeStatus | undefined>;
-  listOSUpgradeHistory(scaleSetId: string, options?: CallOptions): Promise<OSUpgradeHistoryEntry[]>;
+  /** The set's OS upgrades, newest first; `first` stops after that many (one page, not the whole history). */
+  listOSUpgradeHistory(scaleSetId: string, options?: CallOptions & { first?: number }): Promise<OSUpgradeHistoryEntry[]>;
   /**
    * Every instance of a scale set with its Application Health state and the gallery image version it runs, in
    * the engine's words (`InstanceObservation`). One paged list with `$expand=instanceView` (50 a page).
@@ -156,7 +157,7 @@ export function createFleetPort(
             if (end !== undefined) entry.endTime = end;
             if (p?.startedBy) entry.startedBy = p.startedBy;
             const target = p?.targetImageReference;
-            if (target?.id) entry.targetImageId = target.id;
+            if (target?.id || target?.exactVersion) entry.targetImage = { ...(target.id ? { id: target.id } : {}), ...(target.exactVersion ? { exactVersion: target.exactVersion } : {}) };
             if (p?.error?.code) entry.errorCode = p.error.code;
             if (p?.error?.message) entry.errorMessage = p.error.message;
             if (p?.rollbackInfo) {
@@ -166,6 +167,7 @@ export function createFleetPort(
               };
             }
             out.push(entry);
+            if (options?.first !== undefined && out.length >= options.first) break;
           }
           return out;
         },

@@ -9,6 +9,7 @@ import type { EventPublisher } from './event-publisher';
 import type { FleetPort, ScaleSetQuery } from './fleet-port';
 import type { GalleryPort, RegionalExclusion, TargetRegionInput, WriteResult } from './gallery-port';
 import type { ImageBuilderPort } from './image-builder-port';
+import type { MonitorPort } from './monitor-port';
 import { normalizeRegion } from './port-runtime';
 import { sameResourceId } from './resource-ids';
 import type { ImageBuilderRunStatus, OSUpgradeHistoryEntry, RollingUpgradeStatus, ScaleSetInfo, VersionSnapshot } from './types';
@@ -27,6 +28,8 @@ export class MemoryAzure {
   /** Instances per scale set id, as `fleet.listInstances` returns them. */
   readonly instances = new Map<string, InstanceObservation[]>();
   readonly templates = new Map<string, ImageBuilderRunStatus>();
+  /** Metric values by `resourceId|metricName`, oldest first (`monitor.readMetric` returns them all). */
+  readonly metrics = new Map<string, (number | undefined)[]>();
   readonly published: { type: string; data: unknown }[] = [];
 
   private log(method: string, ...args: unknown[]): void {
@@ -110,9 +113,9 @@ export class MemoryAzure {
       this.log('fleet.listInstances', id);
       return structuredClone(this.instances.get(id) ?? []);
     },
-    listOSUpgradeHistory: async (id) => {
+    listOSUpgradeHistory: async (id, options) => {
       this.log('fleet.listOSUpgradeHistory', id);
-      return structuredClone(this.history.get(id) ?? []);
+      return structuredClone((this.history.get(id) ?? []).slice(0, options?.first));
     },
     cancelRollingUpgrade: async (id) => {
       this.log('fleet.cancelRollingUpgrade', id);
@@ -139,6 +142,14 @@ export class MemoryAzure {
     getLastRunStatus: async (id) => {
       this.log('imageBuilder.getLastRunStatus', id);
       return structuredClone(this.templates.get(id) ?? { templateId: id });
+    },
+  };
+
+  readonly monitor: MonitorPort = {
+    readMetric: async (resourceId, query) => {
+      this.log('monitor.readMetric', resourceId, query);
+      const values = this.metrics.get(`${resourceId}|${query.metricName}`.toLowerCase()) ?? [];
+      return { resourceId, metricName: query.metricName, aggregation: query.aggregation, points: values.map((value, i) => ({ timeStamp: new Date(Date.parse(query.to) - (values.length - 1 - i) * 60_000).toISOString(), value })) };
     },
   };
 

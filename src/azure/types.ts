@@ -103,7 +103,8 @@ export interface OSUpgradeHistoryEntry {
   startTime?: string;
   endTime?: string;
   startedBy?: 'Unknown' | 'User' | 'Platform' | (string & {});
-  targetImageId?: string;
+  /** `targetImageReference`: its `id` as written (a gallery image or one version) and `exactVersion`, when Azure says. */
+  targetImage?: { id?: string; exactVersion?: string };
   errorCode?: string;
   errorMessage?: string;
   progress: UpgradeProgress;

@@ -70,8 +70,8 @@ export function assessUpgrade(plan: ReleasePlan, obs: UpgradeObservation, cancel
         unhealthyPercent: pct,
       };
     default:
-      // A code this version of Ringmaster does not know (the observation is data from outside): never guess.
-      return { verdict: 'inconclusive', cause: `rolling upgrade ${String(obs.code)}, a status Ringmaster does not know; a person should look; ${counts}`, unhealthyPercent: pct };
+      // `Unknown`, or any code an event from outside carries that this version of Ringmaster does not know: never guess.
+      return { verdict: 'inconclusive', cause: `rolling upgrade ${String(obs.code)}${obs.errorMessage ? ` (${obs.errorMessage})` : ''}, a status Ringmaster does not know; a person should look; ${counts}`, unhealthyPercent: pct };
   }
 }
 

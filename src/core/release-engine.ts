@@ -169,7 +169,11 @@ function applyUpgrade(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'rolling-upgrad
   const id = findScaleSet(d, e.scaleSetId);
   const set = id === undefined ? undefined : d.scaleSets[id];
   if (id === undefined || !set) return `ignored: ${e.scaleSetId} is not in the release's fleet`;
-  if (e.versionId !== undefined && !sameId(e.versionId, d.versionId)) return `ignored: upgrade to another version on ${id}`;
+  if (e.versionId !== undefined && !sameId(e.versionId, d.versionId)) {
+    // Remembered as known, so the watch list does not announce it again every round.
+    writeSet(ctx, id, { ...set, ignoredUpgrade: { code: e.code, startTime: e.startTime, progress: e.progress } });
+    return `ignored: upgrade on ${id} rolls out ${e.versionId.split('/').at(-1)}, another version`;
+  }
   const ringIdx = ringIndexOf(d, set.region);
   const openedAt = d.rings[ringIdx]?.opened[set.region];
   if (!openedAt) return `ignored: ${set.region} is not open, so the upgrade on ${id} is not of this version`;

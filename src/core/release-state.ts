@@ -96,3 +96,9 @@ export function capacityIn(state: ReleaseState, region: string): number {
 export function currentRing(state: ReleaseState): RingProgress | undefined {
   return state.rings[state.ring];
 }
+
+/** A compact identity of an upgrade observation: same fingerprint, nothing new to tell the engine. */
+export function upgradeFingerprint(u: { code: string; startTime?: string; progress: { successful: number; failed: number; inProgress: number; pending: number } }): string {
+  const p = u.progress;
+  return `${u.code}|${u.startTime ?? ''}|${p.successful}/${p.failed}/${p.inProgress}/${p.pending}`;
+}

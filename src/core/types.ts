@@ -7,7 +7,8 @@ import type { NoticeKind, ReleasePlan } from './plan';
 // ---------------------------------------------------------------------------------------------- events
 
 /** `runningStatus.code` of a scale set's latest rolling upgrade. */
-export type RollingUpgradeCode = 'RollingForward' | 'Cancelled' | 'Completed' | 'Faulted';
+/** Azure's `runningStatus.code`; `Unknown` stands for a code Ringmaster does not know (judged inconclusive). */
+export type RollingUpgradeCode = 'RollingForward' | 'Cancelled' | 'Completed' | 'Faulted' | 'Unknown';
 
 /** `progress` of a rolling upgrade, in instances. */
 export interface UpgradeProgress {

@@ -43,7 +43,12 @@ export function routerDeps(context: InvocationContext): RouterDeps {
     runtime: runtimeFor(context),
     plans: planCatalog(deps.settings.plans),
     seen: deps.seen,
-    versionExists: async (versionId) => (await deps.ports.readVersion(versionId)) !== undefined,
+    versionExists: async (versionId) => {
+      const seen = await deps.ports.observe({ versionId });
+      // A read that failed is not "gone": the event is retried by Event Grid rather than dropped.
+      if (seen.errors.length) throw new Error(seen.errors.join('; '));
+      return seen.exists;
+    },
     timing: { idlePollMs: deps.settings.idlePollMs, retryMs: deps.settings.retryMs },
     log: (m) => context.log(m),
   };

@@ -203,7 +203,8 @@ export function historyJson(f: FleetState, s: ScaleSet, ru: RollingUpgrade, engi
     runningStatus,
     progress: engine.progress(s, ru),
     startedBy: ru.startedBy,
-    targetImageReference: { id: `${s.imageId}/versions/${ru.targetVersion}`, exactVersion: ru.targetVersion },
+    // As the set's model names the image (a definition tracking latest), with the version it resolved to.
+    targetImageReference: { id: s.pinnedVersion ? `${s.imageId}/versions/${s.pinnedVersion}` : s.imageId, exactVersion: ru.targetVersion },
     rollbackInfo: { successfullyRolledbackInstanceCount: ru.rollback.succeeded, failedRolledbackInstanceCount: ru.rollback.failed },
   };
   const err = apiError(ru.error);

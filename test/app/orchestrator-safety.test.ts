@@ -61,11 +61,11 @@ describe('safety before bookkeeping', () => {
     await host.whenIdle();
     const attempts: number[] = [];
     const acceptAfter = now() + 15 * 60_000;
-    const demote = w.ports.demote;
-    w.ports.demote = async (id) => {
+    const demote = w.azure.gallery.demote;
+    w.azure.gallery.demote = async (id, options) => {
       attempts.push(now());
       if (now() < acceptAfter) throw new Throttled('ARM throttled the write (429)', 120_000);
-      return demote(id);
+      return demote(id, options);
     };
     await advance(10 * 60_000);
     w.upgrade('eastus', 'Faulted', at(-60_000), BREACH);

@@ -35,7 +35,7 @@ describe('rebake', () => {
 
   it('a template that cannot start is announced as a failed rebake', async () => {
     const w = fakeWorld(plan);
-    w.ports.runImageTemplate = async () => {
+    w.azure.imageBuilder.runTemplate = async () => {
       throw new Error('Forbidden: Microsoft.VirtualMachineImages/imageTemplates/run/action');
     };
     expect(await startRebakes([plan], w.ports, now, () => {})).toBe(0);

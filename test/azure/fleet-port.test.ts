@@ -109,7 +109,7 @@ describe('fleet port: rolling upgrades (real @azure/arm-compute)', () => {
     expect(cancelled?.code).toBe('Cancelled');
     const history = await rig.azure.fleet.listOSUpgradeHistory(EASTUS_1);
     expect(history[0]).toMatchObject({ code: 'Cancelled', startedBy: 'User' });
-    expect(history[0]?.targetImageId).toContain('/images/payments-api');
+    expect(history[0]?.targetImage?.id).toContain('/images/payments-api');
   });
 
   it('sees a health breach as Faulted with the Azure error code', async () => {

@@ -4,9 +4,8 @@
  * minute (two ledger rows a minute until the upgrade timeout, before).
  */
 import { describe, expect, it } from 'vitest';
-import { upgradeFingerprint } from '../../src/app/activities';
 import { watchList } from '../../src/app/release-summary';
-import { decide } from '../../src/core';
+import { decide, upgradeFingerprint } from '../../src/core';
 import { at, newRelease, paymentsFleet, planWith, published, replicated, rollingUpgradeFaulted, run, scaleSetId, T0, versionId } from './factories';
 
 describe('a stale upgrade from before the region opened', () => {
