@@ -5,7 +5,7 @@
  * hiccups, 409/412 when another writer got there first, 404 when a resource is gone and 401/403 when the identity
  * lacks an RBAC action. See https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling
  */
-import { parseRetryAfter, type HeaderBag } from './retry-after';
+import { parseRetryAfter, type HeaderBag } from '../http/retry-timing';
 
 export type AzureErrorKind = 'throttled' | 'transient' | 'conflict' | 'not-found' | 'forbidden' | 'fatal';
 

@@ -8,6 +8,7 @@
  * the only retry layer: stacked layers would multiply (SDK 3 × ours 4 = 12 calls) and the SDK's policy would sleep
  * on a real clock that tests cannot control.
  */
+import { backoffMs } from '../http/retry-timing';
 import { AzureError, type AzureErrorKind } from './errors';
 
 export interface RetryPolicy {
@@ -59,9 +60,7 @@ export function nextRetryDelay(
   const { attempt, error } = state;
   if (!policy.retryOn.includes(error.kind)) return { retry: false, reason: `${error.kind} is not retried` };
   if (attempt >= policy.maxAttempts) return { retry: false, reason: `gave up after ${attempt} attempts` };
-  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  const jitter = Math.min(1, Math.max(0, random()));
-  const backoff = Math.round(exponential / 2 + (exponential / 2) * jitter);
+  const backoff = backoffMs(attempt, policy, random);
   const retryAfterMs = 'retryAfterMs' in error && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > policy.maxRetryAfterMs) {
@@ -88,18 +87,6 @@ export const realSleep: Sleep = (ms, signal) =>
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-
-/** Deterministic PRNG (mulberry32) for seeded jitter in tests and the simulator rehearsal. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface RetryRuntime {
   policy?: RetryPolicy;

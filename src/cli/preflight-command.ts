@@ -11,14 +11,14 @@
  */
 import { createArmCredential, readCaFile } from '../azure/credentials';
 import { computeClient, resourceGraphClient, type ArmConnection } from '../azure/client-options';
-import { AzureError, Forbidden, toErrorMessage } from '../azure/errors';
+import { Forbidden, NotFound, Transient, toErrorMessage } from '../azure/errors';
 import { createGalleryPort } from '../azure/gallery-port';
 import { callArm, type PortRuntime } from '../azure/port-runtime';
 import { parseGalleryImageId } from '../azure/resource-ids';
 import { DEFAULT_RETRY_POLICY } from '../azure/retry';
 import { readAzureSettings, SettingsError } from '../azure/settings';
 import type { VersionSnapshot } from '../azure/types';
-import { normalizeRegion, preflight, type Finding, type ReleasePlan, type ScaleSetModel } from '../core';
+import { compareVersions, normalizeRegion, preflight, type Finding, type ReleasePlan, type ScaleSetModel } from '../core';
 import { readPlanFile } from './plan-file';
 
 export const PREFLIGHT_HELP = `Usage: ringmaster preflight --plan FILE [--json] [--version NAME] [--all-scale-sets]
@@ -184,15 +184,9 @@ export function scaleSetModelQuery(opts: { imageId: string; regions: readonly st
   ].join('\n');
 }
 
-/** Newest first by version number (MAJOR.MINOR.PATCH). */
+/** Newest first by version number (MAJOR.MINOR.PATCH); names that do not parse, by name. */
 function compareVersionsDesc(a: VersionSnapshot, b: VersionSnapshot): number {
-  const pa = a.name.split('.').map(Number);
-  const pb = b.name.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pb[i] ?? 0) - (pa[i] ?? 0);
-    if (d !== 0 && Number.isFinite(d)) return d;
-  }
-  return b.name.localeCompare(a.name);
+  return compareVersions(b.name, a.name) || b.name.localeCompare(a.name);
 }
 
 const SUBSCRIPTION_IN_ID = /^\/subscriptions\/([^/]+)\//i;
@@ -216,10 +210,10 @@ function explain(error: unknown, armEndpoint: string): { reason: string; missing
   if (/CredentialUnavailable|AuthenticationError|AggregateAuthentication/i.test(names) || /DefaultAzureCredential|CredentialUnavailable/i.test(text)) {
     return { reason: `could not sign in to ${armEndpoint}: ${text}. Sign in (az login, a managed identity, or AZURE_CLIENT_ID/AZURE_TENANT_ID/... for a service principal).` };
   }
-  if (error instanceof AzureError && error.kind === 'not-found') {
+  if (error instanceof NotFound) {
     return { reason: `${text}. Check the plan's image id (the gallery image definition must exist) and --subscription.` };
   }
-  if (error instanceof AzureError && error.kind === 'transient' && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|REQUEST_SEND_ERROR|UND_ERR_SOCKET/.test(`${error.code ?? ''} ${text}`)) {
+  if (error instanceof Transient && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|REQUEST_SEND_ERROR|UND_ERR_SOCKET/.test(`${error.code ?? ''} ${text}`)) {
     return { reason: `cannot reach ${armEndpoint}: ${text}. Check --arm-endpoint (is the simulator running?) and the network.` };
   }
   return { reason: text };

@@ -79,7 +79,8 @@ export function compareVersions(a: string, b: string): number {
   const pb = b.split('.').map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
+    // A part that is not a number (a name Azure would refuse) does not decide: the engine stays total.
+    if (d !== 0 && Number.isFinite(d)) return d;
   }
   return 0;
 }

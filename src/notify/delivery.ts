@@ -4,6 +4,7 @@
  * A notification never blocks or breaks a safety action: `deliver` resolves (never rejects) within `deadlineMs`
  * plus scheduling noise, whatever the sink does — down, slow, or answering 500s.
  */
+import { backoffMs, headerBag, parseRetryAfter } from '../http/retry-timing';
 import type { Notice, NoticeKind } from './notice';
 
 export type Channel = 'teams' | 'slack';
@@ -105,13 +106,9 @@ export function outcomeOfStatus(status: number, body: string, retryAfterMs?: num
   return retryAfterMs === undefined ? { ok: false, retryable, status, error } : { ok: false, retryable, status, error, retryAfterMs };
 }
 
-/** `Retry-After` seconds (or HTTP date) → ms. */
+/** The delay a chat service asks for (`Retry-After` seconds or HTTP date), from a plain header record. */
 export function retryAfterFromHeaders(headers: Record<string, string>, nowMs: number): number | undefined {
-  const v = headers['retry-after'];
-  if (v === undefined) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Math.round(Number(v) * 1000);
-  const d = Date.parse(v);
-  return Number.isNaN(d) ? undefined : Math.max(0, d - nowMs);
+  return parseRetryAfter(headerBag(headers), nowMs);
 }
 
 export async function deliver(
@@ -175,8 +172,7 @@ export async function deliver(
         return record(error ? { ...delivered, error } : delivered);
       }
       if (!last.retryable || attempts >= maxAttempts) break;
-      const exp = baseDelayMs * 2 ** (attempts - 1);
-      const backoff = Math.round(exp / 2 + (exp / 2) * Math.min(1, Math.max(0, random())));
+      const backoff = backoffMs(attempts, { baseDelayMs, maxDelayMs: Number.POSITIVE_INFINITY }, random);
       if (last.retryAfterMs !== undefined && last.retryAfterMs > maxRetryAfterMs) {
         last = { ...last, error: `${last.error} (Retry-After ${last.retryAfterMs} ms is too long)` };
         break;

@@ -12,10 +12,10 @@ import {
 import {
   DEFAULT_RETRY_POLICY,
   nextRetryDelay,
-  seededRandom,
   withRetry,
 } from '../../src/azure/retry';
-import { headerBag, parseRetryAfter } from '../../src/azure/retry-after';
+import { headerBag, parseRetryAfter } from '../../src/http/retry-timing';
+import { mulberry32 } from '../../src/sim/prng';
 
 /** A stand-in with the fields of core-rest-pipeline's RestError that the classifier reads. */
 function restError(statusCode: number | undefined, headers: Record<string, string> = {}, body?: unknown, code?: string) {
@@ -138,7 +138,7 @@ describe('withRetry', () => {
         return 'ok';
       },
       (e) => classifyAzureError(e, ctx),
-      { sleep: async (ms) => void slept.push(ms), random: seededRandom(42) },
+      { sleep: async (ms) => void slept.push(ms), random: mulberry32(42) },
     );
     expect(result).toBe('ok');
     expect(calls).toBe(3);

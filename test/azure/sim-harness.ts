@@ -4,7 +4,8 @@
  * and back-off are asserted without waiting.
  */
 import { createAzureAdapters, type AzureAdapters } from '../../src/azure/adapters';
-import { DEFAULT_RETRY_POLICY, seededRandom } from '../../src/azure/retry';
+import { DEFAULT_RETRY_POLICY } from '../../src/azure/retry';
+import { mulberry32 } from '../../src/sim/prng';
 import { readAzureSettings } from '../../src/azure/settings';
 import { type FleetSpecInput, type Simulator, startSimulator } from '../../src/sim/index';
 
@@ -87,7 +88,7 @@ export async function startRig(fleet: FleetSpecInput = paymentsFleet(), opts: { 
     runtime: {
       lroPollIntervalMs: 5,
       sleep: async (ms) => void sleeps.push(ms),
-      random: seededRandom(3),
+      random: mulberry32(3),
       policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4 },
     },
   });

@@ -30,6 +30,7 @@ describe('layers', () => {
 describe('dependencies point inwards', () => {
   const layer = (dir: string) => readdirSync(join(root, 'src', dir), { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => [f, readFileSync(join(root, 'src', dir, f), 'utf8')] as const);
   const forbidden: Record<string, string[]> = {
+    http: ['core', 'azure', 'notify', 'ledger', 'app', 'functions', 'local', 'cli', 'sim'],
     azure: ['notify', 'ledger', 'app', 'functions', 'local', 'cli', 'sim'],
     notify: ['azure', 'ledger', 'app', 'functions', 'local', 'cli', 'sim'],
     ledger: ['azure', 'notify', 'app', 'functions', 'local', 'cli', 'sim'],

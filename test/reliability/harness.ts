@@ -27,7 +27,7 @@ export const PAYMENTS_FLEET = join(root, 'examples/fleets/payments.yaml');
 export const PAYMENTS_PLAN = join(root, 'examples/payments.yaml');
 
 /** The seeded generator the adapters use for jitter: the same sequence for the same seed. */
-export { seededRandom as prng } from '../../src/azure/retry';
+export { mulberry32 as prng } from '../../src/sim/prng';
 
 export function appLoader(): () => unknown {
   const requireApp = createRequire(join(root, 'dist', 'index.js'));

@@ -1,5 +1,9 @@
 /**
- * Parses the delay a server asks for before the next request.
+ * Retry timing shared by every outbound HTTP adapter (ARM through `src/azure`, Teams and Slack through
+ * `src/notify`): the delay a server asks for, and the jittered back-off. Pure, no clock: callers pass `nowMs` and
+ * `random`.
+ *
+ * `parseRetryAfter` reads the delay a server asks for before the next request.
  *
  * ARM sends `Retry-After` in seconds (e.g. `Retry-After: 17`); HTTP also allows an HTTP-date; some Azure services send
  * `retry-after-ms` or `x-ms-retry-after-ms` in milliseconds. The millisecond headers win because they are more precise.
@@ -37,4 +41,17 @@ function parseNonNegativeNumber(value: string | null | undefined): number | unde
 export function headerBag(record: Record<string, string | undefined>): HeaderBag {
   const lower = new Map(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]));
   return { get: (name) => lower.get(name.toLowerCase()) };
+}
+
+/**
+ * Back-off before attempt n + 1 after n failed ones (n is 1-based): `min(maxDelayMs, baseDelayMs · 2^(n-1))`,
+ * jittered into `[½·d, d]` ("equal jitter": never zero, so a herd still spreads).
+ *
+ * @example backoffMs(1, { baseDelayMs: 500, maxDelayMs: 15_000 }, () => 1) === 500
+ * @example backoffMs(3, { baseDelayMs: 500, maxDelayMs: 15_000 }, () => 0) === 1000
+ */
+export function backoffMs(attempt: number, policy: { baseDelayMs: number; maxDelayMs: number }, random: () => number): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const jitter = Math.min(1, Math.max(0, random()));
+  return Math.round(exponential / 2 + (exponential / 2) * jitter);
 }
