@@ -8,13 +8,12 @@
  *  - events for images no plan covers are acknowledged and ignored with a log line.
  */
 import type { ArmResourceEvent, ParsedEvent } from '../azure/event-parsing';
+import { classifyResourceUri, scaleSetIdOf } from '../azure/resource-ids';
 import { compareVersions, versionName, type ReleaseEvent } from '../core';
 import type { PlanCatalog } from './plan-catalog';
 import { releaseIdOf, type ReleaseRuntime } from './release-runtime';
 import type { OrchestratorInput } from './release-orchestrator';
 
-const VERSION_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/i;
-const SCALE_SET_ID = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+)/i;
 
 export interface RouterDeps {
   runtime: ReleaseRuntime;
@@ -79,12 +78,12 @@ async function routeOne(e: ParsedEvent, deps: RouterDeps): Promise<RouteOutcome>
 }
 
 async function routeArm(e: ArmResourceEvent, deps: RouterDeps): Promise<[RouteOutcome['outcome'], string]> {
-  if (VERSION_ID.test(e.resourceUri)) {
+  const ref = classifyResourceUri(e.resourceUri);
+  if (ref.type === 'gallery-image-version') {
     if (e.outcome !== 'Success') return ['ignored', `${e.operationName} failed on ${e.resourceUri}`];
     return startRelease(e.resourceUri, deps);
   }
-  const set = SCALE_SET_ID.exec(e.resourceUri)?.[1];
-  if (set) return wakeWatchers(set, deps);
+  if (ref.type === 'scale-set') return wakeWatchers(scaleSetIdOf(ref.id), deps);
   return ['ignored', `${e.resourceUri} is neither a gallery image version nor a scale set`];
 }
 

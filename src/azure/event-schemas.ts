@@ -7,22 +7,14 @@
  * Unknown fields pass through (Azure adds fields over time); missing required fields fail with their path.
  */
 import { z } from 'zod';
+import { parseGalleryImageVersionId, parseScaleSetId } from './resource-ids';
 
 const nonEmpty = z.string().min(1, 'must not be empty');
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
 const armId = z.string().regex(/^\/subscriptions\/[^/]+\//i, 'must be an ARM resource id (/subscriptions/…)');
-const versionId = z
-  .string()
-  .regex(
-    /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+\/images\/[^/]+\/versions\/[^/]+$/i,
-    'must be a gallery image version id (…/galleries/{g}/images/{i}/versions/{v})',
-  );
-const scaleSetId = z
-  .string()
-  .regex(
-    /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachineScaleSets\/[^/]+$/i,
-    'must be a VM scale set id (…/virtualMachineScaleSets/{name})',
-  );
+const exact = (id: string) => id === id.trim() && !id.endsWith('/');
+const versionId = z.string().refine((id) => exact(id) && parseGalleryImageVersionId(id) !== undefined, 'must be a gallery image version id (…/galleries/{g}/images/{i}/versions/{v})');
+const scaleSetId = z.string().refine((id) => exact(id) && parseScaleSetId(id) !== undefined, 'must be a VM scale set id (…/virtualMachineScaleSets/{name})');
 
 export const eventGridEnvelopeSchema = z.looseObject({
   id: nonEmpty,

@@ -6,6 +6,7 @@
  * definition id followed by `/versions/…` (pinned) — `startswith` alone would also match `payments-api2`.
  */
 import { normalizeRegion } from './port-runtime';
+import { parseGalleryImageVersionId, parseScaleSetId } from './resource-ids';
 import type { OrchestrationMode, RollingPolicy, ScaleSetInfo, UpgradeMode } from './types';
 
 function kqlString(s: string): string {
@@ -46,6 +47,7 @@ export function toScaleSetInfo(row: unknown): ScaleSetInfo {
   const rolling = obj(upgradePolicy.rollingUpgradePolicy);
   const auto = obj(upgradePolicy.automaticOSUpgradePolicy);
   const id = str(r.id) ?? '';
+  const parsed = parseScaleSetId(id);
   const extensions = Array.isArray(obj(vmProfile.extensionProfile).extensions)
     ? (obj(vmProfile.extensionProfile).extensions as unknown[])
     : [];
@@ -68,8 +70,8 @@ export function toScaleSetInfo(row: unknown): ScaleSetInfo {
     id,
     name: str(r.name) ?? id.split('/').pop() ?? '',
     region: normalizeRegion(str(r.location) ?? ''),
-    resourceGroup: str(r.resourceGroup) ?? /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? '',
-    subscriptionId: str(r.subscriptionId) ?? /^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '',
+    resourceGroup: str(r.resourceGroup) ?? parsed?.resourceGroup ?? '',
+    subscriptionId: str(r.subscriptionId) ?? parsed?.subscriptionId ?? '',
     orchestrationMode: (str(props.orchestrationMode) ?? 'Uniform') as OrchestrationMode,
     upgradeMode: mode,
     automaticOSUpgrade: bool(auto.enableAutomaticOSUpgrade) ?? false,
@@ -80,7 +82,7 @@ export function toScaleSetInfo(row: unknown): ScaleSetInfo {
   };
   if (imageReferenceId !== undefined) {
     info.imageReferenceId = imageReferenceId;
-    const pinned = /\/versions\/([^/]+)$/i.exec(imageReferenceId)?.[1];
+    const pinned = parseGalleryImageVersionId(imageReferenceId)?.version;
     if (pinned !== undefined) info.pinnedVersion = pinned;
   }
   const repairs = obj(props.automaticRepairsPolicy);

@@ -26,6 +26,7 @@ import type { GalleryPort } from './gallery-port';
 import type { ImageBuilderPort } from './image-builder-port';
 import type { MonitorPort } from './monitor-port';
 import { normalizeRegion } from './port-runtime';
+import { galleryImageIdOf, parseGalleryImageVersionId } from './resource-ids';
 import type { RollingUpgradeStatus } from './types';
 
 /** The ARM writes among the engine's commands (notices and wake-ups are carried out elsewhere). */
@@ -101,11 +102,15 @@ export function upgradeCodeOf(code: string | undefined): RollingUpgradeCode {
  * `versionId` (the release's version).
  */
 export function targetVersionId(versionId: string, target: { id?: string; exactVersion?: string } | undefined): string | undefined {
-  const named = /\/versions\/([^/]+)$/i.exec(target?.id ?? '')?.[1] ?? target?.exactVersion;
+  const named = parseGalleryImageVersionId(target?.id ?? '')?.version ?? target?.exactVersion;
   return named ? `${imageDefinitionOf(versionId)}/versions/${named}` : undefined;
 }
 
-const imageDefinitionOf = (versionId: string) => versionId.replace(/\/versions\/[^/]+$/i, '');
+/** The image definition of a version id (the id itself when it names no version). */
+function imageDefinitionOf(versionId: string): string {
+  const v = parseGalleryImageVersionId(versionId);
+  return v ? galleryImageIdOf(v) : versionId;
+}
 
 async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
