@@ -107,7 +107,7 @@ async function oneRun(seed: number, version: '2.0.0' | '2.1.0', target: (c: Comm
       for (const event of [...observed.events, { kind: 'wake-up' as const }]) {
         const d = decide(state, event, now);
         state = d.state;
-        commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up' && c.kind !== 'notify'));
+        commands.push(...d.commands.filter((c) => c.kind !== 'notify'));
         if (issuedAt === undefined && d.commands.some(target)) issuedAt = performance.now();
       }
       for (const c of commands) {

@@ -90,7 +90,6 @@ export async function executeCommand(input: ExecuteInput, ports: ReleasePorts): 
 async function carryOut(input: ExecuteInput, ports: ReleasePorts): Promise<ExecuteOutput> {
   const c = input.command;
   try {
-    if (c.kind === 'schedule-wake-up') return { ok: true, detail: `wake-up at ${c.at}` };
     if (c.kind === 'notify') {
       const r = await ports.notify(c, input.release);
       return { ok: r.delivered, detail: r.delivered ? `${c.channel} ${c.notice} delivered to ${c.secretName}` : `${c.channel} ${c.notice} to ${c.secretName} not delivered: ${r.error ?? 'unknown'}`, attempts: r.attempts };

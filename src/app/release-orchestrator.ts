@@ -221,7 +221,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       const routine = event.kind === 'version-published' || event.kind === 'wake-up' || (event.kind === 'instances-observed' && sameEvidence(event.scaleSetId));
       if (!routine || d.commands.length > 0) row('observation', d.cause, event);
       if (d.commands.length > 0) row('decision', d.cause, { commands: d.commands.map((c) => c.kind) });
-      commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
+      commands.push(...d.commands);
     });
 
     if (dropped > 0) row('observation', `${dropped} upgrade starts not sent: the release is ${state.phase}`, { dropped });

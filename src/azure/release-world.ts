@@ -29,8 +29,8 @@ import { normalizeRegion } from './port-runtime';
 import { galleryImageIdOf, parseGalleryImageVersionId } from './resource-ids';
 import type { RollingUpgradeStatus } from './types';
 
-/** The ARM writes among the engine's commands (notices and wake-ups are carried out elsewhere). */
-export type ArmCommand = Exclude<Command, { kind: 'notify' } | { kind: 'schedule-wake-up' }>;
+/** The ARM writes among the engine's commands (notices are carried out by the notifiers). */
+export type ArmCommand = Exclude<Command, { kind: 'notify' }>;
 
 export interface ObserveRequest {
   versionId: string;

@@ -48,7 +48,7 @@ export function decideAll(state: ReleaseState, events: readonly ReleaseEvent[], 
     const cause = apply(ctx, event);
     if (!isTerminal(ctx.d.phase)) {
       contain(ctx);
-      for (let i = 0; i < ctx.d.rings.length * 4 + 4 && step(ctx); i++);
+      for (let i = 0; i < ctx.d.rings.length * 5 + 4 && step(ctx); i++);
     }
     scheduleWake(ctx);
     decisions.push({ commands: ctx.out, cause });
@@ -442,7 +442,11 @@ function contain(ctx: Ctx): void {
 
 // ------------------------------------------------------------------------------------- 4. progression
 
-/** One step of progression; returns true when it changed the phase (so another step may follow). */
+/**
+ * One step of progression; returns true when it changed the phase or the ring (so another step may follow: a ring
+ * that passed its soak is `held` for the next ring, which the next step tries to open). Rings open in one place,
+ * through the opening gates.
+ */
 function step(ctx: Ctx): boolean {
   const before = `${ctx.d.phase}/${ctx.d.ring}`;
   switch (ctx.d.phase) {
@@ -455,7 +459,8 @@ function step(ctx: Ctx): boolean {
       break;
     case 'opening':
     case 'upgrading':
-      if (!holdOpenRegions(ctx)) ringWork(ctx);
+      // Every open region upgraded but the budget left some of the ring closed: open the next part.
+      if (!holdOpenRegions(ctx) && ringWork(ctx) === 'open-more') tryOpen(ctx);
       break;
     case 'soaking':
       soak(ctx);
@@ -472,35 +477,67 @@ function step(ctx: Ctx): boolean {
   return before !== `${ctx.d.phase}/${ctx.d.ring}`;
 }
 
+/**
+ * What one opening gate says about the current ring (Kargo's decision shape): `allow` (with the regions to open,
+ * from the budget gate), `wait` until a time or an observation (`hold`: the release is `held`; with `nextStep`,
+ * the owners are told), or `ask` a person (the release awaits approval).
+ */
+export type GateVerdict =
+  | { kind: 'allow'; regions?: string[] }
+  | { kind: 'wait'; reason: string; hold: boolean; until?: Date; nextStep?: string }
+  | { kind: 'ask'; reason: string; nextStep: string };
+
+type Gate = (d: ReleaseState, now: Date) => GateVerdict;
+
+const ALLOW: GateVerdict = { kind: 'allow' };
+
+/** An approval ring opens only once an operator approved it. */
+const approvalGate: Gate = (d) =>
+  d.plan.rings[d.ring]?.approval === 'required' && !d.rings[d.ring]!.approvedBy
+    ? { kind: 'ask', reason: `${d.rings[d.ring]!.name} requires an operator's approval`, nextStep: 'Approve the ring to open it.' }
+    : ALLOW;
+
+/** Rings open inside the plan's windows and outside its freezes. */
+const windowGate: Gate = (d, now) => {
+  const verdict = openingVerdict(d.plan, now);
+  if (verdict.allowed) return ALLOW;
+  return { kind: 'wait', hold: true, reason: `${d.rings[d.ring]!.name} held: ${verdict.reason}`, until: verdict.nextCheckAt, nextStep: `Ringmaster opens it at ${verdict.nextCheckAt.toISOString()} or later.` };
+};
+
+/** Without the fleet, "every scale set upgraded" would be vacuously true: never open blind. */
+const fleetGate: Gate = (d) => (d.fleetObserved ? ALLOW : { kind: 'wait', hold: true, reason: `${d.rings[d.ring]!.name} held: waiting for a fleet read` });
+
+/** The fleet budget: which of the ring's closed regions may open now, if any. */
+const budgetGate: Gate = (d) => {
+  const chunk = chooseChunk(d, d.ring, d.rings[d.ring]!.budgetApprovedBy !== undefined);
+  if (chunk.kind === 'open') return { kind: 'allow', regions: chunk.regions };
+  if (chunk.kind === 'needs-approval') return { kind: 'ask', reason: chunk.reason, nextStep: 'Lift the fleet budget for this ring with approve-budget, or raise the budget in the plan.' };
+  return { kind: 'wait', hold: false, reason: chunk.reason };
+};
+
+/** The gates a ring passes before (part of) it opens, in order: the first that does not allow decides. */
+export const OPENING_GATES: readonly Gate[] = [approvalGate, windowGate, fleetGate, budgetGate];
+
+/** Opens what the opening gates allow of the current ring, or waits or asks as the first gate that does not allow says. */
 function tryOpen(ctx: Ctx): void {
   const { d } = ctx;
-  const ring = d.rings[d.ring]!;
-  const planRing = d.plan.rings[d.ring]!;
-  if (planRing.approval === 'required' && !ring.approvedBy) {
-    wait(ctx, 'awaiting-approval', 'awaiting-approval', `${ring.name} requires an operator's approval`, 'Approve the ring to open it.');
+  let regions: string[] = [];
+  for (const gate of OPENING_GATES) {
+    const v = gate(d, ctx.now);
+    if (v.kind === 'allow') {
+      regions = v.regions ?? regions;
+      continue;
+    }
+    if (v.kind === 'ask') return wait(ctx, 'awaiting-approval', 'awaiting-approval', v.reason, v.nextStep);
+    if (!v.hold) {
+      d.waitingFor = v.reason;
+      return;
+    }
+    wait(ctx, 'held', v.nextStep ? 'held' : undefined, v.reason, v.nextStep ?? '');
+    if (v.until) d.wakeAt = v.until.toISOString();
     return;
   }
-  const verdict = openingVerdict(d.plan, ctx.now);
-  if (!verdict.allowed) {
-    wait(ctx, 'held', 'held', `${ring.name} held: ${verdict.reason}`, `Ringmaster opens it at ${verdict.nextCheckAt.toISOString()} or later.`);
-    d.wakeAt = verdict.nextCheckAt.toISOString();
-    return;
-  }
-  if (!d.fleetObserved) {
-    // Without the fleet, "every scale set upgraded" would be vacuously true: never open blind.
-    wait(ctx, 'held', undefined, `${ring.name} held: waiting for a fleet read`, '');
-    return;
-  }
-  const chunk = chooseChunk(d, d.ring, ring.budgetApprovedBy !== undefined);
-  if (chunk.kind === 'needs-approval') {
-    wait(ctx, 'awaiting-approval', 'awaiting-approval', chunk.reason, 'Lift the fleet budget for this ring with approve-budget, or raise the budget in the plan.');
-    return;
-  }
-  if (chunk.kind === 'wait') {
-    d.waitingFor = chunk.reason;
-    return;
-  }
-  openRegionsNow(ctx, chunk.regions);
+  openRegionsNow(ctx, regions);
 }
 
 function wait(ctx: Ctx, phase: Phase, notice: NoticeKind | undefined, reason: string, nextStep: string): void {
@@ -531,7 +568,8 @@ function openRegionsNow(ctx: Ctx, regions: string[]): void {
   notify(ctx, 'ring-opened', { ring: ring.name, regions, reason: cause, nextStep: 'Azure rolls the version out in health-gated batches; Ringmaster watches.' }, Object.keys(ring.opened).length);
 }
 
-function ringWork(ctx: Ctx): void {
+/** Replication, upgrades and timeouts of the current ring's open regions; `open-more` when the budget left regions closed. */
+function ringWork(ctx: Ctx): 'open-more' | undefined {
   const { d } = ctx;
   const ring = d.rings[d.ring]!;
   const planRing = d.plan.rings[d.ring]!;
@@ -585,10 +623,7 @@ function ringWork(ctx: Ctx): void {
   if (allReplicated && d.phase === 'opening') setPhase(ctx, 'upgrading', `${ring.name}: replicated to every open region`);
   const opened = Object.keys(ring.opened);
   if (opened.length === 0 || !opened.every((r) => ring.upgraded[r])) return;
-  if (opened.length < ring.regions.length) {
-    tryOpen(ctx);
-    return;
-  }
+  if (opened.length < ring.regions.length) return 'open-more';
   ring.upgradedAt = ctx.at;
   ring.soakUntil = new Date(ctx.now.getTime() + (parseDuration(planRing.soak) ?? 0)).toISOString();
   setPhase(ctx, 'soaking', `${ring.name}: every scale set upgraded; soaking ${planRing.soak}`);
@@ -702,17 +737,15 @@ function soak(ctx: Ctx): void {
     return;
   }
   d.ring += 1;
+  // The next step opens it, through the opening gates.
   setPhase(ctx, 'held', `${ring.name} passed; next ring ${d.rings[d.ring]!.name}`);
-  tryOpen(ctx);
 }
 
 // ------------------------------------------------------------------------------------------ 5. timing
 
+/** The one wake-up channel: `state.wakeAt`, from which the orchestrator sets its durable timer. */
 function scheduleWake(ctx: Ctx): void {
-  const { d } = ctx;
-  const previous = d.wakeAt;
-  d.wakeAt = desiredWake(ctx);
-  if (d.wakeAt && d.wakeAt !== previous) ctx.out.push({ kind: 'schedule-wake-up', at: d.wakeAt, cause: `next check (${d.phase})` });
+  ctx.d.wakeAt = desiredWake(ctx);
 }
 
 function desiredWake(ctx: Ctx): string | undefined {

@@ -109,7 +109,6 @@ export type Command =
       facts: NoticeFacts;
       cause: string;
     }
-  | { kind: 'schedule-wake-up'; at: string; cause: string }
   | { kind: 'start-rebake'; imageTemplateId: string; cause: string };
 
 export type CommandKind = Command['kind'];
@@ -213,6 +212,7 @@ export interface ReleaseState {
   demotion?: { at: string; cause: string; by: string };
   /** A newer version took over: when, by whom, and until when this release keeps watching where it ran. */
   handover?: { at: string; byVersionId: string; until: string };
+  /** When the release wants to be woken with no signal (a soak's end, a hold's end, an upgrade timeout): the one wake-up channel; the orchestrator sets its durable timer from it. */
   wakeAt?: string;
   notified: string[];
   /** What a person should know about the fleet, once each (a pinned set, an empty region). */

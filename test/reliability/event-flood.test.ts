@@ -53,7 +53,7 @@ async function oracle(): Promise<{ commands: string[]; phase: string }> {
       for (const e of [...observed.events, { kind: 'wake-up' as const }]) {
         const d = decide(state, e, sim.clock.now());
         state = d.state;
-        commands.push(...d.commands.filter((c) => c.kind !== 'schedule-wake-up'));
+        commands.push(...d.commands);
       }
       if (commands.length === 0 && round > 0) break;
       for (const c of commands) {

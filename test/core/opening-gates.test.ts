@@ -1,0 +1,69 @@
+/**
+ * The opening gates, one row per rule: a ring opens only when every gate allows, and the first that does not
+ * says how the release waits (held, with or without a notice and a wake-up) or whom it asks.
+ */
+import { describe, expect, it } from 'vitest';
+import { decide, newRelease, OPENING_GATES, type GateVerdict, type ReleasePlan, type ReleaseState } from '../../src/core';
+import { paymentsFleet, planWith, published, T0, versionId } from './factories';
+
+/** A release about to open its first ring (ring 0 chosen, nothing open), with or without its fleet read. */
+const atCanary = (p: ReleasePlan, fleet: boolean): ReleaseState => {
+  const d = fleet ? decide(newRelease(p, versionId('1.7.1'), T0), paymentsFleet(p), T0).state : newRelease(p, versionId('1.7.1'), T0);
+  return { ...d, ring: 0 };
+};
+
+const plan = planWith({});
+const withFleet = (p: ReleasePlan): ReleaseState => atCanary(p, true);
+/** The first gate that does not allow, or the allowing verdict of the last (the regions to open). */
+function verdict(d: ReleaseState, now = T0): GateVerdict {
+  let last: GateVerdict = { kind: 'allow' };
+  for (const gate of OPENING_GATES) {
+    last = gate(d, now);
+    if (last.kind !== 'allow') return last;
+  }
+  return last;
+}
+
+describe('opening gates', () => {
+  it.each<[string, () => ReleaseState, GateVerdict | ((v: GateVerdict) => void)]>([
+    ['every gate allows: the budget names the regions to open', () => withFleet(plan), { kind: 'allow', regions: ['eastus'] }],
+    ['approval required and not given: ask', () => ({ ...withFleet(planWith({ rings: [{ name: 'canary', regions: ['eastus'], approval: 'required' }] })) }), { kind: 'ask', reason: "canary requires an operator's approval", nextStep: 'Approve the ring to open it.' }],
+    [
+      'a freeze: held until it ends, with a notice',
+      () => withFleet(planWith({ freezes: [{ from: '2026-11-02T08:00:00Z', to: '2026-11-02T12:00:00Z', reason: 'quarter close' }] })),
+      (v) => expect(v).toMatchObject({ kind: 'wait', hold: true, until: new Date('2026-11-02T12:00:00Z'), nextStep: expect.stringContaining('2026-11-02T12:00:00.000Z') }),
+    ],
+    ['no fleet read yet: held without a notice (never open blind)', () => atCanary(plan, false), { kind: 'wait', hold: true, reason: 'canary held: waiting for a fleet read' }],
+    [
+      'the first region alone is over the budget on an unproven version: ask for approve-budget',
+      () => withFleet(planWith({ budget: { maxInstancesOnUnprovenVersion: 5 } })),
+      (v) => expect(v).toMatchObject({ kind: 'ask', reason: expect.stringContaining('above the limit of 5') }),
+    ],
+    [
+      'the budget is used by open regions: wait for them, not held',
+      () => {
+        const d = withFleet(planWith({ budget: { maxInstancesOnUnprovenVersion: 20 }, rings: [{ name: 'canary', regions: ['eastus', 'northeurope'] }] }));
+        d.rings[0]!.opened = { eastus: T0.toISOString() };
+        return d;
+      },
+      (v) => expect(v).toMatchObject({ kind: 'wait', hold: false, reason: expect.stringContaining('waiting for open regions to finish before northeurope') }),
+    ],
+  ])('%s', (_rule, state, expected) => {
+    const v = verdict(state());
+    if (typeof expected === 'function') expected(v);
+    else expect(v).toEqual(expected);
+  });
+
+  it('a freeze holds the ring once (no repeated transition) and wakes the release at its end, when it opens', () => {
+    const p = planWith({ freezes: [{ from: '2026-11-02T08:00:00Z', to: '2026-11-02T12:00:00Z' }] });
+    const d = decide(decide(newRelease(p, versionId('1.7.1'), T0), paymentsFleet(p), T0).state, published('1.7.1', ['eastus', 'westus3']), T0);
+    expect(d.state.phase).toBe('held');
+    expect(d.state.wakeAt).toBe('2026-11-02T12:00:00.000Z');
+    expect(d.state.waitingFor).toMatch(/^canary held: /);
+    const again = decide(d.state, { kind: 'wake-up' }, new Date(T0.getTime() + 60_000));
+    expect(again.commands).toEqual([]);
+    expect(again.state.transitions).toHaveLength(d.state.transitions.length);
+    const after = decide(again.state, { kind: 'wake-up' }, new Date('2026-11-02T12:00:00Z'));
+    expect(after.state.phase).toBe('opening');
+  });
+});
