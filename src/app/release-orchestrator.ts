@@ -1,28 +1,28 @@
 /**
- * The release orchestrator: one durable instance per gallery image version.
- *
- * Each round: re-read Azure through `observeRelease`, feed what changed and every signal that arrived to
- * `decide`, carry out the commands through `executeCommand` (safety commands first and one by one, a
- * refused one again after its Retry-After; notifications together at the end so a slow chat service delays
- * nothing, and a notice of a write only once ARM accepted it), record everything in the ledger (a failed
- * write is carried, never fatal), publish a summary as custom status, then wait for the next signal or
- * wake-up. It continues as new every few rounds to keep its history short, carrying what is pending.
+ * The release orchestrator: one durable instance per gallery image version, a monitor loop whose rounds are
+ *   observe  — re-read Azure through `observeRelease` (the truth), and take every signal that arrived;
+ *   decide   — feed both to `decideAll`, with the commands of earlier rounds that are due again;
+ *   execute  — safety commands first and one by one (a refused one again after its Retry-After), then the
+ *              upgrade starts in batches that yield to a signal;
+ *   notify   — notices after the effects, held for the write they announce (`notice-policy.ts`), never
+ *              holding up a safety action;
+ *   record   — the ledger last, never fatal (rows it cannot take are carried);
+ *   wait     — for a signal, the engine's `wakeAt`, a retry or the idle poll.
+ * It publishes a summary as custom status each round and continues as new every few rounds to keep its history
+ * short, carrying what is pending.
  *
  * Deterministic: time is `currentUtcDateTime`, settings come in the input, I/O happens only in activities.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { decideAll, isTerminal, newRelease, type Command, type NoticeKind, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
+import { decideAll, isTerminal, newRelease, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { ExecuteOutput, ObserveOutput } from './activities';
+import { afterAbandon, afterDelivery, planNotices, type NotifyCommand, type PendingNotice } from './notice-policy';
 import { evidenceList, summarize, watchList } from './release-summary';
 
 export const ORCHESTRATOR = 'releaseOrchestrator';
 export const ACTIVITY = { observe: 'observeRelease', execute: 'executeCommand', executeMany: 'executeCommands', record: 'recordLedger' } as const;
 export const SIGNAL = 'signal';
-/** Rounds in which an undelivered notice is tried again (each round the notifier itself retries). */
-export const NOTICE_ROUNDS = 5;
-/** Longer than the notifier's overall deadline per notice (15 s), so an abandoned attempt has ended. */
-const NOTICE_DEADLINE_MS = 20_000;
 /** Upgrade starts per activity: a ring of 300 sets starts in 6 activities (each completion is one replay). */
 export const START_BATCH = 50;
 
@@ -48,8 +48,6 @@ export interface OrchestratorInput {
   carry?: { state: ReleaseState; sequence: number; numbered?: boolean; pending: PendingCommand[]; notices?: PendingNotice[]; signals?: ReleaseEvent[]; unrecorded?: LedgerEntry[]; ledgerDownSince?: string };
 }
 
-type NotifyCommand = Extract<Command, { kind: 'notify' }>;
-
 /** A safety command ARM refused or could not take yet; tried again next round, not before its Retry-After. */
 interface PendingCommand {
   command: Command;
@@ -57,16 +55,6 @@ interface PendingCommand {
   detail: string;
   /** Not tried again before this time (ms): the retry delay, or ARM's Retry-After when longer. */
   notBefore: number;
-}
-
-/** A notice that could not be delivered yet; retried on later rounds, a bounded number of times. */
-interface PendingNotice {
-  command: NotifyCommand;
-  tries: number;
-  /** Waiting for the write it announces (recorded once). */
-  held?: boolean;
-  /** Not before this time: an attempt abandoned in flight must have ended (the notifier's deadline) first. */
-  notBefore?: string;
 }
 
 const DEFAULT_UPGRADE_READS = 50;
@@ -171,12 +159,10 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     }
   }
 
-  for (let round = 0; round < rounds; round++) {
-    const now = context.df.currentUtcDateTime;
-    const at = now.toISOString();
-    const rows: LedgerEntry[] = [];
-    const row = (kind: LedgerEntry['kind'], cause: string, payload: unknown) => rows.push({ release, sequence: sequence++, at, kind, cause, payload });
+  type Row = (kind: LedgerEntry['kind'], cause: string, payload: unknown) => void;
 
+  /** Observe: re-read ARM (the truth) for what the release waits on; a failed read is a row, never a verdict. */
+  function* observe(round: number, at: string, row: Row): Generator<Task, ReleaseEvent[], unknown> {
     const watch = watchList(state);
     const hint = signals.find((s) => s.kind === 'wake-up');
     const observedCall = yield* call<ObserveOutput>(context.df.callActivity(ACTIVITY.observe, {
@@ -200,9 +186,13 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     }
     for (const e of observed.errors) row('observation', e, null);
     for (const r of observed.retries ?? []) row('observation', r, { retry: true });
-
-    const events: ReleaseEvent[] = [...observed.events, ...signals];
+    const events = [...observed.events, ...signals];
     signals = [];
+    return events;
+  }
+
+  /** Decide: every event of the round through the engine, with the commands carried from earlier rounds that are due. */
+  function decideRound(events: ReleaseEvent[], now: Date, row: Row): Command[] {
     // A failed command is tried again once its Retry-After (or the retry delay) has passed, not before.
     const nowMs = now.getTime();
     const retried = pending.filter((p) => p.notBefore <= nowMs).map((p) => p.command);
@@ -223,9 +213,12 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       if (d.commands.length > 0) row('decision', d.cause, { commands: d.commands.map((c) => c.kind) });
       commands.push(...d.commands);
     });
-
     if (dropped > 0) row('observation', `${dropped} upgrade starts not sent: the release is ${state.phase}`, { dropped });
-    // Safety first, one by one; a failed one is retried next round, after its Retry-After.
+    return commands;
+  }
+
+  /** Execute: safety first, one by one; upgrade starts in batches that yield to a signal; a refused write waits for its Retry-After. */
+  function* execute(commands: Command[], nowMs: number, row: Row): Generator<Task, void, unknown> {
     const carried = (command: Command, result: ExecuteOutput) => {
       row('command', command.cause, command);
       for (const r of result.retries ?? []) row('observation', r, { retry: true });
@@ -252,78 +245,50 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
       if (executed.ok) for (const r of executed.value.retries) row('observation', r, { retry: true });
       chunk.forEach((command, j) => carried(command, executed.ok ? executed.value.results[j]! : { ok: false, detail: `activity failed: ${executed.error}` }));
     }
+  }
 
-    // Notices after effects: one that announces a write ARM has not accepted yet waits for it.
-    const fresh = commands.filter((c): c is NotifyCommand => c.kind === 'notify').map((command): PendingNotice => ({ command, tries: 0 }));
-    const due = [...pendingNotices.filter((n) => !n.notBefore || Date.parse(n.notBefore) <= nowMs), ...fresh];
-    pendingNotices = pendingNotices.filter((n) => n.notBefore && Date.parse(n.notBefore) > nowMs);
-    const notices: PendingNotice[] = [];
-    for (const n of due) {
-      const blocker = pending.find((p) => announces(n.command.notice, p.command));
-      if (!blocker) notices.push(n);
-      else {
-        const retrying = `${blocker.detail}${blocker.retryAfterMs ? `; retrying after ${Math.round(blocker.retryAfterMs / 1000)} s` : ''}`;
-        if (!n.held) {
-          row('notice', `${n.command.channel} ${n.command.notice} held until ARM accepts ${blocker.command.kind} (${retrying})`, { notice: n.command.notice, channel: n.command.channel, held: true });
-          // Say what is true meanwhile, once, to the same route: the version is being demoted, not demoted.
-          if (n.command.notice === 'demoted') notices.push({ command: { ...n.command, notice: 'demoting', dedupeKey: `${n.command.dedupeKey}|demoting`, facts: { ...n.command.facts, reason: `demoting: ARM has not accepted the write yet (${retrying}). ${n.command.facts.reason}`, nextStep: 'Nothing yet: Ringmaster retries the write and says "demoted" once ARM accepts it.' } }, tries: 0 });
-        }
-        pendingNotices.push({ ...n, held: true });
-      }
+  /** Notify: after the effects, as notice-policy.ts says; returns true when a signal came while notices were in flight. */
+  function* announce(commands: Command[], nowMs: number, row: Row): Generator<Task, boolean, unknown> {
+    const planned = planNotices(pendingNotices, commands.filter((c): c is NotifyCommand => c.kind === 'notify'), pending, nowMs);
+    pendingNotices = planned.keep;
+    for (const r of planned.rows) row('notice', r.cause, r.payload);
+    if (planned.send.length === 0) return false;
+    // Notices never hold up a safety action: when a signal arrives while they are in flight (a slow or dead
+    // chat service), the next round starts at once, and these are tried again once their attempt has ended.
+    const batch = context.df.Task.all(planned.send.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })));
+    episodes++;
+    const first = yield context.df.Task.any([batch, ...inbox.wait()]);
+    signals.push(...inbox.take());
+    const interrupted = first !== batch;
+    const outcome = first === batch && !batch.isFaulted ? afterDelivery(planned.send, batch.result as ExecuteOutput[]) : afterAbandon(planned.send, interrupted, nowMs);
+    pendingNotices.push(...outcome.keep);
+    for (const r of outcome.rows) row('notice', r.cause, r.payload);
+    return interrupted;
+  }
+
+  /** Record: bookkeeping last, and never fatal: rows the ledger could not take are carried and written when it is back. */
+  function* record(rows: LedgerEntry[], at: string): Generator<Task, void, unknown> {
+    if (!numbered) {
+      unrecorded = [...unrecorded, ...rows].slice(-MAX_UNRECORDED);
+      return;
     }
-    let interrupted = false;
-    if (notices.length > 0) {
-      // Notices never hold up a safety action: when a signal arrives while they are in flight (a slow or dead
-      // chat service), the next round starts at once, and these are tried again once their attempt has ended.
-      const batch = context.df.Task.all(notices.map((n) => context.df.callActivity(ACTIVITY.execute, { release, command: n.command })));
-      episodes++;
-      const first = yield context.df.Task.any([batch, ...inbox.wait()]);
-      signals.push(...inbox.take());
-      if (first === batch && !batch.isFaulted) {
-        const results = batch.result as ExecuteOutput[];
-        notices.forEach(({ command, tries }, i) => {
-          const result = results[i]!;
-          const retry = !result.ok && tries + 1 < NOTICE_ROUNDS;
-          if (retry) pendingNotices.push({ command, tries: tries + 1 });
-          row('notice', `${result.detail}${retry ? ' (will retry)' : ''}`, { notice: command.notice, channel: command.channel, secretName: command.secretName, dedupeKey: command.dedupeKey, delivered: result.ok, attempts: result.attempts, round: tries + 1, final: !retry });
-        });
-      } else {
-        interrupted = first !== batch;
-        const notBefore = new Date(nowMs + NOTICE_DEADLINE_MS).toISOString();
-        for (const n of notices) {
-          pendingNotices.push({ ...n, notBefore });
-          row('notice', `${n.command.channel} ${n.command.notice} to ${n.command.secretName} ${interrupted ? 'still in flight when a signal arrived; the release acted first and' : 'failed in the host; Ringmaster'} checks the notice again after ${notBefore}`, { notice: n.command.notice, channel: n.command.channel, secretName: n.command.secretName, dedupeKey: n.command.dedupeKey, delivered: false, attempts: 0, round: n.tries + 1, final: false });
-        }
-      }
+    if (rows.length === 0 && unrecorded.length === 0) return;
+    const batchRows = [...unrecorded, ...rows];
+    const recorded = yield* call<number>(context.df.callActivity(ACTIVITY.record, batchRows));
+    if (!recorded.ok) {
+      ledgerDownSince ??= at;
+      unrecorded = batchRows.slice(-MAX_UNRECORDED);
+      return;
     }
+    unrecorded = [];
+    if (!ledgerDownSince) return;
+    const outage: LedgerEntry = { release, sequence: sequence++, at, kind: 'observation', cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } } };
+    ledgerDownSince = undefined;
+    if (!(yield* call<number>(context.df.callActivity(ACTIVITY.record, [outage]))).ok) unrecorded = [outage];
+  }
 
-    // Bookkeeping last, and never fatal: rows the ledger could not take are carried and written when it is back.
-    if (!numbered) unrecorded = [...unrecorded, ...rows].slice(-MAX_UNRECORDED);
-    else if (rows.length > 0 || unrecorded.length > 0) {
-      const batchRows = [...unrecorded, ...rows];
-      const recorded = yield* call<number>(context.df.callActivity(ACTIVITY.record, batchRows));
-      if (recorded.ok) {
-        unrecorded = [];
-        if (ledgerDownSince) {
-          const outage: LedgerEntry = { release, sequence: sequence++, at, kind: 'observation', cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } } };
-          ledgerDownSince = undefined;
-          if (!(yield* call<number>(context.df.callActivity(ACTIVITY.record, [outage]))).ok) unrecorded = [outage];
-        }
-      } else {
-        ledgerDownSince ??= at;
-        unrecorded = batchRows.slice(-MAX_UNRECORDED);
-      }
-    }
-    context.df.setCustomStatus(summarize(release, state));
-
-    const settled = pending.length === 0 && pendingNotices.length === 0 && unrecorded.length === 0 && signals.length === 0;
-    if (isTerminal(state.phase) && settled) return summarize(release, state);
-
-    // Every signal is a history event replayed by every later episode: a flood of them ends the generation early.
-    if (inbox.taken > SIGNALS_PER_GENERATION) break;
-    // So is a run of busy rounds (a ring's hundreds of upgrade starts): replay grows with the square of episodes.
-    if (episodes > EPISODES_PER_GENERATION) break;
-    if (interrupted || signals.length > 0) continue;
+  /** Wait: for a signal, the engine's wake-up, a pending retry or the idle poll, whichever comes first. */
+  function* sleep(): Generator<Task, void, unknown> {
     const waitFrom = context.df.currentUtcDateTime.getTime();
     const retryAt = Math.min(Infinity, ...pending.map((p) => p.notBefore));
     const retrying = pendingNotices.length > 0 || unrecorded.length > 0;
@@ -334,6 +299,30 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     signals.push(...inbox.take());
     if (winner === timer) signals.push({ kind: 'wake-up' });
     else timer.cancel();
+  }
+
+  // The monitor loop: observe → decide → execute → notify → record → wait.
+  for (let round = 0; round < rounds; round++) {
+    const now = context.df.currentUtcDateTime;
+    const at = now.toISOString();
+    const rows: LedgerEntry[] = [];
+    const row: Row = (kind, cause, payload) => rows.push({ release, sequence: sequence++, at, kind, cause, payload });
+
+    const events = yield* observe(round, at, row);
+    const commands = decideRound(events, now, row);
+    yield* execute(commands, now.getTime(), row);
+    const interrupted = yield* announce(commands, now.getTime(), row);
+    yield* record(rows, at);
+    context.df.setCustomStatus(summarize(release, state));
+
+    const settled = pending.length === 0 && pendingNotices.length === 0 && unrecorded.length === 0 && signals.length === 0;
+    if (isTerminal(state.phase) && settled) return summarize(release, state);
+    // Every signal is a history event replayed by every later episode: a flood of them ends the generation early.
+    if (inbox.taken > SIGNALS_PER_GENERATION) break;
+    // So is a run of busy rounds (a ring's hundreds of upgrade starts): replay grows with the square of episodes.
+    if (episodes > EPISODES_PER_GENERATION) break;
+    if (interrupted || signals.length > 0) continue;
+    yield* sleep();
   }
   // Signals the library holds for want of an open waiter would be discarded with this generation. Take them
   // now, a batch of fresh waiters at a time, until a batch is not filled from the buffer (or a timer due at
@@ -347,19 +336,4 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
   }
   context.df.continueAsNew({ ...input, carry: { state, sequence, numbered, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
   return undefined;
-}
-
-/** Notices that say a write happened wait for that write: "demoted" for the demote, "ring-opened" for the lever. */
-function announces(notice: NoticeKind, command: Command): boolean {
-  switch (notice) {
-    case 'demoted':
-      return command.kind === 'demote-version' || command.kind === 'cancel-rolling-upgrade';
-    case 'ring-opened':
-      return (command.kind === 'set-regional-exclude' && !command.excludeFromLatest) || command.kind === 'set-target-regions';
-    case 'completed':
-    case 'ring-passed':
-      return true;
-    default:
-      return false;
-  }
 }

@@ -115,7 +115,11 @@ describe('release orchestrator', () => {
   it('the orchestrator module does no I/O: it imports only the engine, types and durable-functions types', () => {
     const text = readFileSync(join(__dirname, '../../src/app/release-orchestrator.ts'), 'utf8');
     const imports = [...text.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-    expect(imports.sort()).toEqual(['../core', '../ledger/ledger', './activities', './release-summary', 'durable-functions']);
+    expect(imports.sort()).toEqual(['../core', '../ledger/ledger', './activities', './notice-policy', './release-summary', 'durable-functions']);
+    // Its notice rules are pure: they import nothing but the engine's types.
+    const policy = readFileSync(join(__dirname, '../../src/app/notice-policy.ts'), 'utf8');
+    expect([...policy.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[0])).toEqual(["import type { Command, NoticeKind } from '../core';"]);
+    expect(policy).not.toMatch(/Date\.now\(|new Date\(\)|process\.env|fetch\(/);
     expect(text).not.toMatch(/import (?!type).*'(\.\/activities|\.\.\/ledger\/ledger|durable-functions)'/);
     expect(text).not.toMatch(/Date\.now\(|new Date\(\)|process\.env|fetch\(/);
   });
