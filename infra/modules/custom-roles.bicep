@@ -38,6 +38,7 @@ resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'
           'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read'
           'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'
+          'Microsoft.Compute/virtualMachines/read'
           'Microsoft.Insights/metrics/read'
           'Microsoft.ResourceGraph/resources/read'
           'Microsoft.VirtualMachineImages/imageTemplates/read'

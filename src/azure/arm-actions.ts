@@ -25,7 +25,10 @@ export const ARM_ACTIONS = {
   // Resource Graph returns only what the caller may read, so it needs read on the scale sets too.
   'fleet.findScaleSets': { actions: ['Microsoft.ResourceGraph/resources/read', VMSS_READ] },
   'fleet.getLatestRollingUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read'] },
+  'fleet.getScaleSet': { actions: [VMSS_READ] },
   'fleet.listInstances': { actions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'] },
+  // A Flexible set's instances are VMs: the VM list filtered to the set.
+  'fleet.listFlexibleInstances': { actions: ['Microsoft.Compute/virtualMachines/read'] },
   'fleet.listOSUpgradeHistory': { actions: ['Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read'] },
   'fleet.cancelRollingUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'] },
   'fleet.startOSUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'] },

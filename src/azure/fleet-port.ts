@@ -6,11 +6,11 @@
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { NotFound } from './errors';
-import { scaleSetQuery, toScaleSetInfo } from './fleet-query';
+import { orchestrationModeOf, scaleSetQuery, toScaleSetInfo } from './fleet-query';
 import { type CallOptions, callArm, callLro, type LroCallOptions, type PortRuntime } from './port-runtime';
-import { parseScaleSetId, type ScaleSetId } from './resource-ids';
+import { parseScaleSetId, scaleSetIdOf, type ScaleSetId } from './resource-ids';
 import type { InstanceObservation } from '../core';
-import type { OSUpgradeHistoryEntry, RollingUpgradeStatus, ScaleSetInfo, UpgradeProgress } from './types';
+import type { OrchestrationMode, OSUpgradeHistoryEntry, RollingUpgradeStatus, ScaleSetInfo, UpgradeProgress } from './types';
 
 /**
  * Application Health as the instance view reports it (`vmHealth.status.code`, e.g. `HealthState/healthy`).
@@ -77,6 +77,8 @@ function requireScaleSetId(id: string): ScaleSetId {
   return parsed;
 }
 
+const MODE_CACHE_LIMIT = 20_000;
+
 /** 404 codes that mean "the scale set (or its parents) is gone", as opposed to "no rolling upgrade yet". */
 const MISSING_RESOURCE_CODES = new Set(['ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'ParentResourceNotFound']);
 
@@ -86,6 +88,24 @@ export function createFleetPort(
   runtime: FleetPortOptions,
 ): FleetPort {
   const signalOf = (o?: CallOptions) => (o?.abortSignal ? { abortSignal: o.abortSignal } : {});
+  // Orchestration mode per scale set (lower-case id), learned from fleet reads; a set not seen yet is read once.
+  const modes = new Map<string, OrchestrationMode>();
+  const remember = (setId: string, mode: OrchestrationMode) => {
+    if (modes.size >= MODE_CACHE_LIMIT) modes.clear();
+    modes.set(setId.toLowerCase(), mode);
+  };
+  const modeOf = async (id: ScaleSetId, options?: CallOptions): Promise<OrchestrationMode> => {
+    const known = modes.get(scaleSetIdOf(id).toLowerCase());
+    if (known) return known;
+    const set = await callArm('fleet.getScaleSet', () => computeFor(id.subscriptionId).virtualMachineScaleSets.get(id.resourceGroup, id.name, signalOf(options)), runtime, options);
+    const mode = orchestrationModeOf(set.orchestrationMode);
+    remember(scaleSetIdOf(id), mode);
+    return mode;
+  };
+  const instanceOf = (vm: { storageProfile?: { imageReference?: { exactVersion?: string } }; instanceView?: { vmHealth?: { status?: { code?: string } } } }, name: string): InstanceObservation => {
+    const version = vm.storageProfile?.imageReference?.exactVersion;
+    return { id: name, health: healthOf(vm.instanceView?.vmHealth?.status?.code), ...(version ? { version } : {}) };
+  };
   return {
     async findScaleSets(query, options) {
       const query_ = scaleSetQuery(query.imageId, query.regions, query.selector);
@@ -110,6 +130,7 @@ export function createFleetPort(
         );
         const rows: unknown = page.data;
         if (Array.isArray(rows)) out.push(...rows.map(toScaleSetInfo));
+        for (const s of out) remember(s.id, s.orchestrationMode);
         skipToken = page.skipToken;
       } while (skipToken);
       return out;
@@ -178,14 +199,27 @@ export function createFleetPort(
 
     async listInstances(scaleSetId, options) {
       const id = requireScaleSetId(scaleSetId);
+      const compute = computeFor(id.subscriptionId);
+      // Uniform: the scale set's VM list. Flexible: its instances are VMs of their own, listed with the VM API filtered
+      // to the set (Azure allows the instance view only with that filter). One paged call either way.
+      if ((await modeOf(id, options)) === 'Flexible') {
+        return callArm(
+          'fleet.listFlexibleInstances',
+          async () => {
+            const out: InstanceObservation[] = [];
+            const filter = `virtualMachineScaleSet/id eq '${scaleSetIdOf(id)}'`;
+            for await (const vm of compute.virtualMachines.list(id.resourceGroup, { ...signalOf(options), filter, expand: 'instanceView' })) out.push(instanceOf(vm, vm.name ?? String(out.length)));
+            return out;
+          },
+          runtime,
+          options,
+        );
+      }
       return callArm(
         'fleet.listInstances',
         async () => {
           const out: InstanceObservation[] = [];
-          for await (const vm of computeFor(id.subscriptionId).virtualMachineScaleSetVMs.list(id.resourceGroup, id.name, { ...signalOf(options), expand: 'instanceView' })) {
-            const version = vm.storageProfile?.imageReference?.exactVersion;
-            out.push({ id: vm.instanceId ?? vm.name ?? String(out.length), health: healthOf(vm.instanceView?.vmHealth?.status?.code), ...(version ? { version } : {}) });
-          }
+          for await (const vm of compute.virtualMachineScaleSetVMs.list(id.resourceGroup, id.name, { ...signalOf(options), expand: 'instanceView' })) out.push(instanceOf(vm, vm.instanceId ?? vm.name ?? String(out.length)));
           return out;
         },
         runtime,

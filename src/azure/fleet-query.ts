@@ -38,6 +38,11 @@ const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : 
 const HEALTH_EXTENSION_TYPES = new Set(['applicationhealthlinux', 'applicationhealthwindows']);
 
 /** Maps one ARM-shaped scale set (a Resource Graph row or a GET body) to `ScaleSetInfo`. */
+/** `orchestrationMode` as ARM writes it; absent on sets created before the property existed, which are Uniform. */
+export function orchestrationModeOf(mode: string | undefined): OrchestrationMode {
+  return mode?.toLowerCase() === 'flexible' ? 'Flexible' : 'Uniform';
+}
+
 export function toScaleSetInfo(row: unknown): ScaleSetInfo {
   const r = obj(row);
   const props = obj(r.properties);
@@ -72,7 +77,7 @@ export function toScaleSetInfo(row: unknown): ScaleSetInfo {
     region: normalizeRegion(str(r.location) ?? ''),
     resourceGroup: str(r.resourceGroup) ?? parsed?.resourceGroup ?? '',
     subscriptionId: str(r.subscriptionId) ?? parsed?.subscriptionId ?? '',
-    orchestrationMode: (str(props.orchestrationMode) ?? 'Uniform') as OrchestrationMode,
+    orchestrationMode: orchestrationModeOf(str(props.orchestrationMode)),
     upgradeMode: mode,
     automaticOSUpgrade: bool(auto.enableAutomaticOSUpgrade) ?? false,
     maxSurge: bool(rolling.maxSurge) ?? false,

@@ -153,9 +153,9 @@ export function scaleSetJson(f: FleetState, s: ScaleSet): Json {
   return out;
 }
 
-export function instanceJson(f: FleetState, s: ScaleSet, i: Instance, expandInstanceView: boolean): Json {
+/** The model part of an instance both list APIs share: provisioning state, image (with `exactVersion`), instance view. */
+function instanceProperties(s: ScaleSet, i: Instance, expandInstanceView: boolean): Json {
   const properties: Json = {
-    latestModelApplied: i.version === s.modelVersion,
     provisioningState: i.state === 'running' ? 'Succeeded' : 'Updating',
     storageProfile: { imageReference: { id: s.pinnedVersion ? `${s.imageId}/versions/${s.pinnedVersion}` : s.imageId, exactVersion: i.version } },
     osProfile: { computerName: i.name, adminUsername: 'azureuser' },
@@ -174,6 +174,22 @@ export function instanceJson(f: FleetState, s: ScaleSet, i: Instance, expandInst
     }
     properties.instanceView = view;
   }
+  return properties;
+}
+
+/** A Flexible set's instance as `VirtualMachines_List` returns it: a VM of its own that names its scale set. */
+export function flexibleVmJson(f: FleetState, s: ScaleSet, i: Instance, expandInstanceView: boolean): Json {
+  return {
+    id: `/subscriptions/${f.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${i.name}`,
+    name: i.name,
+    type: 'Microsoft.Compute/virtualMachines',
+    location: s.location,
+    properties: { ...instanceProperties(s, i, expandInstanceView), virtualMachineScaleSet: { id: scaleSetId(f, s) } },
+  };
+}
+
+export function instanceJson(f: FleetState, s: ScaleSet, i: Instance, expandInstanceView: boolean): Json {
+  const properties: Json = { latestModelApplied: i.version === s.modelVersion, ...instanceProperties(s, i, expandInstanceView) };
   return {
     id: `${scaleSetId(f, s)}/virtualMachines/${i.instanceId}`,
     name: i.name,

@@ -5,8 +5,8 @@ import { ArmError, fromIssues } from './arm-errors';
 import { armPath, lroReply, page, type ArmCtx, type Route } from './arm-router';
 import { parseIsoDuration } from './durations';
 import { rollingUpgradePolicySpec } from './fleet-spec';
-import type { ScaleSet } from './fleet-model';
-import { historyJson, instanceJson, rollingStatusJson, scaleSetJson } from './serialize';
+import { scaleSetId as scaleSetIdOf, type ScaleSet } from './fleet-model';
+import { flexibleVmJson, historyJson, instanceJson, rollingStatusJson, scaleSetJson } from './serialize';
 import { DEFAULT_ROLLING_POLICY } from './upgrade-engine';
 
 const RG = '/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets';
@@ -188,12 +188,43 @@ export const vmssRoutes: Route[] = [
     method: 'GET', pattern: armPath(`${SET}/virtualMachines`), op: 'VirtualMachineScaleSetVMs_List', api: 'compute', kind: 'read',
     handler: (ctx) => {
       const s = setOf(ctx);
-      const expand = ctx.query.get('$expand');
-      if (expand !== null && !/^instanceView$/i.test(expand)) {
-        throw new ArmError(400, 'InvalidParameter', `The value '${expand}' of parameter '$expand' is not supported. Supported values: instanceView.`, { target: '$expand' });
+      // Azure: a Flexible set's instances are VMs of their own, listed with the VM API (VirtualMachines_List).
+      if (s.orchestrationMode === 'Flexible') throw new ArmError(400, 'BadRequest', `Operation 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed on Virtual Machine Scale Set ${s.name}.`);
+      const expand = instanceViewExpand(ctx);
+      const items = s.instances.map((i) => instanceJson(ctx.sim.state, s, i, expand));
+      return { status: 200, body: page(ctx, items, 50) };
+    },
+  },
+  {
+    // The VMs of a resource group; with `$filter=virtualMachineScaleSet/id eq '…'`, those of one Flexible set, and only
+    // then with `$expand=instanceView` (Azure refuses the expand without the filter).
+    method: 'GET', pattern: armPath('/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines'), op: 'VirtualMachines_List', api: 'compute', kind: 'read',
+    handler: (ctx) => {
+      checkSub(ctx);
+      const filter = ctx.query.get('$filter');
+      const expand = instanceViewExpand(ctx);
+      let wanted: string | undefined;
+      if (filter !== null) {
+        const m = /^\s*'?virtualMachineScaleSet\/id'?\s+eq\s+'([^']+)'\s*$/i.exec(filter);
+        if (!m) throw new ArmError(400, 'InvalidParameter', `The value '${filter}' of parameter '$filter' is not supported. Allowed: virtualMachineScaleSet/id eq '/subscriptions/{subId}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}'.`, { target: '$filter' });
+        wanted = m[1]!.toLowerCase();
+      } else if (expand) {
+        throw new ArmError(400, 'InvalidParameter', "$expand=instanceView can only be specified with a valid $filter option (virtualMachineScaleSet/id eq '…').", { target: '$expand' });
       }
-      const items = s.instances.map((i) => instanceJson(ctx.sim.state, s, i, expand !== null));
+      const f = ctx.sim.state;
+      const rg = (ctx.params[1] ?? '').toLowerCase();
+      const sets = [...f.scaleSets.values()].filter((s) => s.orchestrationMode === 'Flexible' && s.resourceGroup.toLowerCase() === rg && (wanted === undefined || scaleSetIdOf(f, s).toLowerCase() === wanted));
+      const items = sets.flatMap((s) => s.instances.map((i) => flexibleVmJson(f, s, i, expand)));
       return { status: 200, body: page(ctx, items, 50) };
     },
   },
 ];
+
+/** `$expand=instanceView` (true), absent (false), or anything else refused as Azure does. */
+function instanceViewExpand(ctx: ArmCtx): boolean {
+  const expand = ctx.query.get('$expand');
+  if (expand !== null && !/^instanceView$/i.test(expand)) {
+    throw new ArmError(400, 'InvalidParameter', `The value '${expand}' of parameter '$expand' is not supported. Supported values: instanceView.`, { target: '$expand' });
+  }
+  return expand !== null;
+}

@@ -130,6 +130,7 @@ describe('fleet port: rolling upgrades (real @azure/arm-compute)', () => {
     { name: 'start OS upgrade', op: 'VirtualMachineScaleSetRollingUpgrades_StartOSUpgrade', call: () => rig.azure.fleet.startOSUpgrade(EASTUS_1), action: 'Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action' },
     { name: 'latest', op: 'VirtualMachineScaleSetRollingUpgrades_GetLatest', call: () => rig.azure.fleet.getLatestRollingUpgrade(EASTUS_1), action: 'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read' },
     { name: 'history', op: 'VirtualMachineScaleSets_GetOSUpgradeHistory', call: () => rig.azure.fleet.listOSUpgradeHistory(EASTUS_1), action: 'Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read' },
+    { name: 'Flexible instances', op: 'VirtualMachines_List', call: () => rig.azure.fleet.listInstances(EASTUS_1), action: 'Microsoft.Compute/virtualMachines/read' },
   ])('403 on $name names $action', async ({ op, call, action }) => {
     rig.sim.faults.addArm({ operation: op, kind: 'error', status: 403, code: 'AuthorizationFailed', count: 1 });
     const e = await (call() as Promise<unknown>).catch((x: unknown) => x);
@@ -152,5 +153,38 @@ describe('fleet port: rolling upgrades (real @azure/arm-compute)', () => {
   it('gives up on the rolling status budget as Throttled', async () => {
     rig.sim.faults.addArm({ operation: 'VirtualMachineScaleSetRollingUpgrades_GetLatest', kind: 'throttle', retryAfterSeconds: 5, count: 4 });
     await expect(rig.azure.fleet.getLatestRollingUpgrade(EASTUS_2)).rejects.toBeInstanceOf(Throttled);
+  });
+});
+
+describe('fleet port: instance evidence in both orchestration modes', () => {
+  const UNIFORM = scaleSetIdOf('rg-uniform', 'vmss-uniform-eastus');
+  let uniformRig: TestRig;
+  beforeAll(async () => {
+    const base = paymentsFleet();
+    uniformRig = await startRig({ ...base, scaleSets: [...base.scaleSets, { name: 'vmss-uniform-{region}', resourceGroup: 'rg-uniform', regions: ['eastus'], instances: 4, orchestrationMode: 'Uniform', image: 'payments-api' }] });
+  });
+  afterAll(async () => uniformRig?.close());
+  const calls = (op: string) => uniformRig.sim.calls[op] ?? 0;
+
+  it('a Flexible set: one VM list filtered to the set (the scale-set VM list is refused for it), after one read of its mode', async () => {
+    const before = { vms: calls('VirtualMachines_List'), vmssVms: calls('VirtualMachineScaleSetVMs_List'), get: calls('VirtualMachineScaleSets_Get') };
+    const instances = await uniformRig.azure.fleet.listInstances(EASTUS_1);
+    expect(instances).toHaveLength(5);
+    expect(instances.every((i) => i.health === 'healthy' && i.version === '1.6.4' && /^vmss-payments-eastus-1_[0-9a-f]{8}$/.test(i.id))).toBe(true);
+    expect(calls('VirtualMachines_List') - before.vms).toBe(1);
+    expect(calls('VirtualMachineScaleSetVMs_List') - before.vmssVms).toBe(0);
+    expect(calls('VirtualMachineScaleSets_Get') - before.get).toBe(1);
+    await uniformRig.azure.fleet.listInstances(EASTUS_1);
+    expect(calls('VirtualMachineScaleSets_Get') - before.get).toBe(1);
+  });
+
+  it('a Uniform set: the scale set\'s VM list; a fleet read teaches the port every mode, so no set is read for it', async () => {
+    await uniformRig.azure.fleet.findScaleSets({ imageId: IMAGE_ID, regions: ['eastus'] });
+    const before = { vmssVms: calls('VirtualMachineScaleSetVMs_List'), get: calls('VirtualMachineScaleSets_Get') };
+    const instances = await uniformRig.azure.fleet.listInstances(UNIFORM);
+    expect(instances.map((i) => i.id)).toEqual(['0', '1', '2', '3']);
+    expect(calls('VirtualMachineScaleSetVMs_List') - before.vmssVms).toBe(1);
+    await uniformRig.azure.fleet.listInstances(EASTUS_2);
+    expect(calls('VirtualMachineScaleSets_Get') - before.get).toBe(0);
   });
 });

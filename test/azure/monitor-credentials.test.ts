@@ -205,6 +205,7 @@ describe('ARM actions as data', () => {
       'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action',
       'Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read',
       'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
+      'Microsoft.Compute/virtualMachines/read',
       'Microsoft.Insights/metrics/read',
       'Microsoft.ResourceGraph/resources/read',
       'Microsoft.VirtualMachineImages/imageTemplates/read',

@@ -74,7 +74,10 @@ describe.skipIf(!FIX)('responses validate against Azure OpenAPI documents', () =
     expect(latest.properties.runningStatus.code).toBe('Faulted');
     expect(latest.properties.error.code).toBe('MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade');
     await check(VMSS, 'VirtualMachineScaleSets_GetOSUpgradeHistory', 'GET', `${S}/osUpgradeHistory${CV}`, 200);
-    await check(VMSS, 'VirtualMachineScaleSetVMs_List', 'GET', `${S}/virtualMachines${CV}&$expand=instanceView`, 200);
+    // A Flexible set's instances are VMs: the scale-set VM list is refused for it, the VM list filtered to it answers.
+    await check(VMSS, 'VirtualMachineScaleSetVMs_List', 'GET', `${S}/virtualMachines${CV}&$expand=instanceView`, 400);
+    const filter = encodeURIComponent(`virtualMachineScaleSet/id eq '${S}'`);
+    await check(VMSS.replace('virtualMachineScaleSet.json', 'virtualMachine.json'), 'VirtualMachines_List', 'GET', `/subscriptions/${SUB}/resourceGroups/rg-payments-eastus/providers/Microsoft.Compute/virtualMachines${CV}&$filter=${filter}&$expand=instanceView`, 200);
     await check(VMSS, 'VirtualMachineScaleSets_Get', 'GET', `${S.replace('eastus-1', 'nope')}${CV}`, 404);
   });
 

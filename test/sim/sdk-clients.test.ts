@@ -90,8 +90,10 @@ describe('real Azure SDK clients against the simulator', () => {
       upgradePolicy: { rollingUpgradePolicy: { pauseTimeBetweenBatches: 'PT5M' } },
     }, poll);
     expect(updated.upgradePolicy?.rollingUpgradePolicy?.pauseTimeBetweenBatches).toBe('PT5M');
+    // A Flexible set (the fleet's default): its instances are VMs, listed with the VM API filtered to the set.
+    const set = `/subscriptions/${SUB}/resourceGroups/rg-payments-eastus/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-payments-eastus-1`;
     const vms = [];
-    for await (const vm of compute.virtualMachineScaleSetVMs.list('rg-payments-eastus', 'vmss-payments-eastus-1', { expand: 'instanceView' })) vms.push(vm);
+    for await (const vm of compute.virtualMachines.list('rg-payments-eastus', { filter: `virtualMachineScaleSet/id eq '${set}'`, expand: 'instanceView' })) vms.push(vm);
     expect(vms).toHaveLength(10);
     expect(vms[0]?.instanceView?.vmHealth?.status?.code).toBe('HealthState/healthy');
   });

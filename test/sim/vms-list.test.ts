@@ -89,11 +89,17 @@ describe('VirtualMachineScaleSetVMs_List', () => {
   });
 
   it('without $expand there is no instance view; another $expand is refused', async () => {
-    const { vms } = await all(`${SETS}/flex/virtualMachines${CV}`);
-    expect(vms).toHaveLength(10);
+    const { vms } = await all(`${SETS}/big/virtualMachines${CV}`);
+    expect(vms).toHaveLength(120);
     expect(vms.every((v) => v.properties.instanceView === undefined)).toBe(true);
-    const bad = await get(`${SETS}/flex/virtualMachines${CV}&$expand=userData`);
+    const bad = await get(`${SETS}/big/virtualMachines${CV}&$expand=userData`);
     expect(bad.status).toBe(400);
+  });
+
+  it('is refused on a Flexible set, as Azure does: its instances are VMs of their own', async () => {
+    const r = await get(`${SETS}/flex/virtualMachines${CV}&$expand=instanceView`);
+    expect(r.status).toBe(400);
+    expect(r.json).toEqual({ error: { code: 'BadRequest', message: "Operation 'VirtualMachineScaleSets.virtualMachines.GET' is not allowed on Virtual Machine Scale Set flex." } });
   });
 
   it('during a rollout: upgraded instances run the new exactVersion, reimaging ones report unknown, the rest the old model', async () => {
@@ -129,7 +135,7 @@ describe('VirtualMachineScaleSetVMs_List', () => {
     const api = new OpenApi(join(FIX ?? '', VMSS));
     const r = await get(`${SETS}/big/virtualMachines${CV}&$expand=instanceView`);
     expect(api.validate(r.json, api.responseSchema('VirtualMachineScaleSetVMs_List', '200'))).toEqual([]);
-    const plain = await get(`${SETS}/flex/virtualMachines${CV}`);
+    const plain = await get(`${SETS}/big/virtualMachines${CV}`);
     expect(api.validate(plain.json, api.responseSchema('VirtualMachineScaleSetVMs_List', '200'))).toEqual([]);
   });
 
@@ -162,5 +168,40 @@ describe('VirtualMachineScaleSetVMs_List', () => {
     expect(vms[0]?.latestModelApplied).toBe(true);
     const codes = vms.map((v) => v.instanceView?.vmHealth?.status?.code);
     expect(codes.filter((c) => c === 'HealthState/unhealthy')).toHaveLength(48);
+  });
+});
+
+describe('VirtualMachines_List (a Flexible set\'s instances)', () => {
+  const VMS = `/subscriptions/${SUB}/resourceGroups/rg-api/providers/Microsoft.Compute/virtualMachines`;
+  const ofFlex = `${VMS}${CV}&$filter=${encodeURIComponent(`virtualMachineScaleSet/id eq '${SETS}/flex'`)}`;
+
+  it('with the scale-set filter and $expand=instanceView: each VM names its set, the version it runs and its health', async () => {
+    const { vms } = await all(`${ofFlex}&$expand=instanceView`);
+    expect(vms).toHaveLength(10);
+    for (const vm of vms) {
+      expect(vm.id).toBe(`${VMS}/${vm.name}`);
+      expect(vm.name).toMatch(/^flex_[0-9a-f]{8}$/);
+      expect(vm).toMatchObject({ properties: { virtualMachineScaleSet: { id: `${SETS}/flex` }, storageProfile: { imageReference: { exactVersion: expect.any(String) } }, instanceView: { vmHealth: { status: { code: expect.stringMatching(/^HealthState\//) } } } } });
+    }
+  });
+
+  it('lists only Flexible instances (a Uniform set\'s are not VMs of the group), and refuses $expand without the filter or another filter', async () => {
+    expect((await all(`${VMS}${CV}`)).vms).toHaveLength(10);
+    expect((await get(`${VMS}${CV}&$expand=instanceView`)).status).toBe(400);
+    expect((await get(`${VMS}${CV}&$filter=${encodeURIComponent("name eq 'x'")}`)).status).toBe(400);
+  });
+
+  it.skipIf(!FIX)('validates against the ComputeRP 2024-03-01 virtualMachine schema', async () => {
+    const api = new OpenApi(join(FIX ?? '', VMSS.replace('virtualMachineScaleSet.json', 'virtualMachine.json')));
+    const r = await get(`${ofFlex}&$expand=instanceView`);
+    expect(api.validate(r.json, api.responseSchema('VirtualMachines_List', '200'))).toEqual([]);
+  });
+
+  it('the real @azure/arm-compute client lists them with filter and expand over HTTPS', async () => {
+    const compute = new ComputeManagementClient(credential, SUB, { endpoint: sim.url, credentials: { scopes: ['https://management.azure.com/.default'] }, tlsOptions: { ca: sim.caPem } });
+    const vms = [];
+    for await (const vm of compute.virtualMachines.list('rg-api', { filter: `virtualMachineScaleSet/id eq '${SETS}/flex'`, expand: 'instanceView' })) vms.push(vm);
+    expect(vms).toHaveLength(10);
+    expect(vms.every((v) => v.virtualMachineScaleSet?.id === `${SETS}/flex` && v.instanceView?.vmHealth?.status?.code?.startsWith('HealthState/'))).toBe(true);
   });
 });
