@@ -172,6 +172,7 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
     }
     if (e.maxDemoteWrites !== undefined && rel.demoteWrites > e.maxDemoteWrites) out.push(`${e.version}: ${rel.demoteWrites} demote writes (at most ${e.maxDemoteWrites})`);
     for (const f of e.findings.filter((f) => !rel.findings.some((x) => x.includes(f)))) out.push(`${e.version}: no finding says "${f}" (reported: ${rel.findings.join('; ') || 'none'})`);
+    if (e.causeIncludes && !(rel.demotionCause ?? '').includes(e.causeIncludes)) out.push(`${e.version}: its cause does not say "${e.causeIncludes}" (it says: ${rel.demotionCause ?? 'nothing'})`);
     if (rel.maxInstancesOnVersionOutsideOpenRings > s.expect.maxInstancesOnVersionOutsideOpenRings) {
       out.push(`${e.version}: ${rel.maxInstancesOnVersionOutsideOpenRings} instances ran it outside the open rings (allowed ${s.expect.maxInstancesOnVersionOutsideOpenRings})`);
     }

@@ -76,6 +76,8 @@ export const scenarioSchema = z.strictObject({
         maxDemoteWrites: z.number().int().nonnegative().optional(),
         /** Findings it must report (each a piece of the text, e.g. "pins 1.6.4"). */
         findings: z.array(z.string().min(1)).default([]),
+        /** A piece of the demotion's cause, e.g. "instance evidence" or "clearly worse than". */
+        causeIncludes: z.string().min(1).optional(),
       }),
     ),
     /** Windows (from the start) in which no instance may change version: no reimage, with Ringmaster. */

@@ -234,6 +234,8 @@ export const timelineActionSpec = z.discriminatedUnion('action', [
   z.strictObject({ ...at, action: z.literal('armFault'), until: duration.optional(), ...armFaultSpec.shape }),
   z.strictObject({ ...at, action: z.literal('eventFault'), until: duration.optional(), ...eventFaultSpec.shape }),
   z.strictObject({ ...at, action: z.literal('cancelRollingUpgrade'), scaleSet: z.string() }),
+  // A PATCH of the rolling upgrade policy of one set or of every set of a region (e.g. a team's loose thresholds).
+  z.strictObject({ ...at, action: z.literal('setRollingPolicy'), scaleSet: z.string().optional(), region: z.string().optional(), policy: rollingUpgradePolicySpec.partial() }),
 ]);
 export type TimelineAction = z.infer<typeof timelineActionSpec>;
 

@@ -6,7 +6,7 @@ import { parseDuration } from './durations';
 import { Faults, type ArmFaultSpec, type EventFaultSpec } from './faults';
 import { resolveMetrics, type FireAlert, type MetricSeries } from './monitor';
 import type { FleetSpec, HealthRuleSpec, TimelineAction } from './fleet-spec';
-import { SpecError } from './fleet-spec';
+import { rollingUpgradePolicySpec, SpecError } from './fleet-spec';
 import {
   compareVersions,
   imageDefinitionId,
@@ -29,7 +29,7 @@ import { keyedRandom, SeededIds } from './prng';
 import { normalizeRegion } from './regions';
 import { resourceEvent, type SimEvent } from './system-events';
 import { versionJson } from './serialize';
-import { UpgradeEngine } from './upgrade-engine';
+import { DEFAULT_ROLLING_POLICY, UpgradeEngine } from './upgrade-engine';
 import { VirtualClock } from './virtual-clock';
 
 export interface TargetRegionInput {
@@ -437,6 +437,14 @@ export class Simulation {
       case 'fireAlert':
         for (const l of this.alertListeners) l(a);
         return;
+      case 'setRollingPolicy': {
+        const sets = [...this.state.scaleSets.values()].filter(
+          (s) => (a.scaleSet === undefined || s.name.toLowerCase() === a.scaleSet.toLowerCase()) && (a.region === undefined || s.location === normalizeRegion(a.region)),
+        );
+        if (sets.length === 0) throw new SpecError(`setRollingPolicy: no scale set ${a.scaleSet ?? ''}${a.region ? ` in ${a.region}` : ''}`);
+        for (const s of sets) s.upgradePolicy.rollingUpgradePolicy = rollingUpgradePolicySpec.parse({ ...DEFAULT_ROLLING_POLICY, ...(s.upgradePolicy.rollingUpgradePolicy ?? {}), ...a.policy });
+        return;
+      }
       case 'scaleOut':
       case 'scaleIn': {
         const set = this.findScaleSet(a.scaleSet);

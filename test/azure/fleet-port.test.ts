@@ -161,7 +161,7 @@ describe('fleet port: instance evidence in both orchestration modes', () => {
   let uniformRig: TestRig;
   beforeAll(async () => {
     const base = paymentsFleet();
-    uniformRig = await startRig({ ...base, scaleSets: [...base.scaleSets, { name: 'vmss-uniform-{region}', resourceGroup: 'rg-uniform', regions: ['eastus'], instances: 4, orchestrationMode: 'Uniform', image: 'payments-api' }] });
+    uniformRig = await startRig({ ...base, scaleSets: [...(base.scaleSets ?? []), { name: 'vmss-uniform-{region}', resourceGroup: 'rg-uniform', regions: ['eastus'], instances: 4, orchestrationMode: 'Uniform', image: 'payments-api' }] });
   });
   afterAll(async () => uniformRig?.close());
   const calls = (op: string) => uniformRig.sim.calls[op] ?? 0;

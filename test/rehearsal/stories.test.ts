@@ -48,6 +48,34 @@ describe('rehearsal stories', () => {
     expect(events).not.toContain('demoted');
   });
 
+  it('loose-thresholds: the sets never halt (100 %); 30 % of the instances on 1.7.0 fail; counted over the upgraded, it is demoted in the canary', async () => {
+    const { status, report } = await rehearse('loose-thresholds');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.7.0', finalState: 'demoted', maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(r!.demotionCause).toMatch(/instance evidence in vmss-payments-eastus-\d \(eastus\): \d+ of \d+ instances on 1\.7\.0 unhealthy \(\d+ %\), clearly worse than/);
+    // The platform itself never halted: no rolling upgrade Faulted with its own code.
+    expect(r!.demotionCause).not.toMatch(/MaxUnhealthy/);
+    expect(r!.instancesUpgraded).toBeLessThanOrEqual(20);
+  });
+
+  it('whole-set-masking: a strict whole-set threshold and a 10 % blip do not hide that 1.7.0 is the cause: demoted in the canary', async () => {
+    const { status, report } = await rehearse('whole-set-masking');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const events = report.notifications.map((n) => n.event);
+    expect(events).toContain('demoted');
+    expect(events).not.toContain('paused');
+  });
+
+  it('empty-canary: both canary sets pin 1.6.4; the canary proves nothing, so 1.7.1 is held for a person and no other ring opens', async () => {
+    const { status, report } = await rehearse('empty-canary');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [r] = report.releases;
+    expect(r).toMatchObject({ version: '1.7.1', finalState: 'paused', instancesUpgraded: 0 });
+    expect(r!.findings.join('\n')).toMatch(/vmss-payments-eastus-1 pins 1\.6\.4: it never takes 1\.7\.1/);
+    expect(report.notifications.map((n) => n.event)).toContain('paused');
+  });
+
   it('pinned-set: the pinned canary set is named and not waited for; 1.7.1 ships to the other 110 instances', async () => {
     const { status, report } = await rehearse('pinned-set');
     expect(status, report.failures.join('\n')).toBe(0);
