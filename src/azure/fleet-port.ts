@@ -3,7 +3,7 @@
  * Rolling-upgrade status reads are throttled to about 12 a minute per scale set by ARM, so callers poll only the
  * scale sets of open rings; `findScaleSets` replaces N GETs with ⌈N/1000⌉ paged queries.
  */
-import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { ComputeManagementClient, UpgradeOperationHistoricalStatusInfo } from '@azure/arm-compute';
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { NotFound } from './errors';
 import { orchestrationModeOf, scaleSetQuery, toScaleSetInfo } from './fleet-query';
@@ -36,8 +36,8 @@ export interface FleetPort {
   findScaleSets(query: ScaleSetQuery, options?: CallOptions): Promise<ScaleSetInfo[]>;
   /** `undefined` when the scale set has never run a rolling upgrade. */
   getLatestRollingUpgrade(scaleSetId: string, options?: CallOptions): Promise<RollingUpgradeStatus | undefined>;
-  /** The set's OS upgrades, newest first; `first` stops after that many (one page, not the whole history). */
-  listOSUpgradeHistory(scaleSetId: string, options?: CallOptions & { first?: number }): Promise<OSUpgradeHistoryEntry[]>;
+  /** The set's OS upgrades, newest first; with `firstPage`, only what ARM's first page holds (one call). */
+  listOSUpgradeHistory(scaleSetId: string, options?: CallOptions & { firstPage?: boolean }): Promise<OSUpgradeHistoryEntry[]>;
   /**
    * Every instance of a scale set with its Application Health state and the gallery image version it runs, in
    * the engine's words (`InstanceObservation`). One paged list with `$expand=instanceView` (50 a page).
@@ -78,6 +78,23 @@ function requireScaleSetId(id: string): ScaleSetId {
 }
 
 const MODE_CACHE_LIMIT = 20_000;
+
+function historyEntryOf(p: UpgradeOperationHistoricalStatusInfo['properties']): OSUpgradeHistoryEntry {
+  const entry: OSUpgradeHistoryEntry = { code: p?.runningStatus?.code ?? 'Unknown', progress: progressOf(p?.progress) };
+  const start = iso(p?.runningStatus?.startTime);
+  if (start !== undefined) entry.startTime = start;
+  const end = iso(p?.runningStatus?.endTime);
+  if (end !== undefined) entry.endTime = end;
+  if (p?.startedBy) entry.startedBy = p.startedBy;
+  const target = p?.targetImageReference;
+  if (target?.id || target?.exactVersion) entry.targetImage = { ...(target.id ? { id: target.id } : {}), ...(target.exactVersion ? { exactVersion: target.exactVersion } : {}) };
+  if (p?.error?.code) entry.errorCode = p.error.code;
+  if (p?.error?.message) entry.errorMessage = p.error.message;
+  if (p?.rollbackInfo) {
+    entry.rolledBack = { successful: p.rollbackInfo.successfullyRolledbackInstanceCount ?? 0, failed: p.rollbackInfo.failedRolledbackInstanceCount ?? 0 };
+  }
+  return entry;
+}
 
 /** 404 codes that mean "the scale set (or its parents) is gone", as opposed to "no rolling upgrade yet". */
 const MISSING_RESOURCE_CODES = new Set(['ResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound', 'ParentResourceNotFound']);
@@ -168,27 +185,10 @@ export function createFleetPort(
         'fleet.listOSUpgradeHistory',
         async () => {
           const out: OSUpgradeHistoryEntry[] = [];
-          const iter = computeFor(id.subscriptionId).virtualMachineScaleSets.listOSUpgradeHistory(id.resourceGroup, id.name, signalOf(options));
-          for await (const h of iter) {
-            const p = h.properties;
-            const entry: OSUpgradeHistoryEntry = { code: p?.runningStatus?.code ?? 'Unknown', progress: progressOf(p?.progress) };
-            const start = iso(p?.runningStatus?.startTime);
-            if (start !== undefined) entry.startTime = start;
-            const end = iso(p?.runningStatus?.endTime);
-            if (end !== undefined) entry.endTime = end;
-            if (p?.startedBy) entry.startedBy = p.startedBy;
-            const target = p?.targetImageReference;
-            if (target?.id || target?.exactVersion) entry.targetImage = { ...(target.id ? { id: target.id } : {}), ...(target.exactVersion ? { exactVersion: target.exactVersion } : {}) };
-            if (p?.error?.code) entry.errorCode = p.error.code;
-            if (p?.error?.message) entry.errorMessage = p.error.message;
-            if (p?.rollbackInfo) {
-              entry.rolledBack = {
-                successful: p.rollbackInfo.successfullyRolledbackInstanceCount ?? 0,
-                failed: p.rollbackInfo.failedRolledbackInstanceCount ?? 0,
-              };
-            }
-            out.push(entry);
-            if (options?.first !== undefined && out.length >= options.first) break;
+          const pages = computeFor(id.subscriptionId).virtualMachineScaleSets.listOSUpgradeHistory(id.resourceGroup, id.name, signalOf(options)).byPage();
+          for await (const page of pages) {
+            for (const h of page) out.push(historyEntryOf(h.properties));
+            if (options?.firstPage) break;
           }
           return out;
         },

@@ -115,7 +115,7 @@ export class MemoryAzure {
     },
     listOSUpgradeHistory: async (id, options) => {
       this.log('fleet.listOSUpgradeHistory', id);
-      return structuredClone((this.history.get(id) ?? []).slice(0, options?.first));
+      return structuredClone((this.history.get(id) ?? []).slice(0, options?.firstPage ? 3 : undefined));
     },
     cancelRollingUpgrade: async (id) => {
       this.log('fleet.cancelRollingUpgrade', id);

@@ -130,7 +130,7 @@ export function createReleaseWorld(azure: AzurePorts): ReleaseWorld {
     if (u.startTime === undefined) return undefined;
     const key = `${u.scaleSetId.toLowerCase()}|${u.startTime}`;
     if (!targets.has(key)) {
-      const entries = await azure.fleet.listOSUpgradeHistory(u.scaleSetId, { first: 5 });
+      const entries = await azure.fleet.listOSUpgradeHistory(u.scaleSetId, { firstPage: true });
       const entry = entries.find((h) => h.startTime === u.startTime);
       // History may lag the latest status by a moment: unknown now, read again next round.
       if (!entry) return undefined;
@@ -244,10 +244,9 @@ export function createReleaseWorld(azure: AzurePorts): ReleaseWorld {
       if (upgradeSets.length) {
         await attempt('rolling upgrade read', async () => {
           const statuses = await mapLimited(upgradeSets, (id) => azure.fleet.getLatestRollingUpgrade(id));
-          for (const u of statuses) {
-            if (!u || req.knownUpgrades?.[u.scaleSetId] === upgradeFingerprint(u)) continue;
-            out.events.push(await upgradeEvent(req.versionId, u, out.errors));
-          }
+          const changed = statuses.filter((u): u is RollingUpgradeStatus => u !== undefined && req.knownUpgrades?.[u.scaleSetId] !== upgradeFingerprint(u));
+          // Their versions (history reads of upgrades not seen before) in parallel too, in the same order.
+          out.events.push(...(await mapLimited(changed, (u) => upgradeEvent(req.versionId, u, out.errors))));
         });
       }
       if (req.gatesAt && plan) await readGates(plan, new Date(req.gatesAt), out);
