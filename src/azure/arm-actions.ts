@@ -39,11 +39,20 @@ export const ARM_ACTIONS = {
   'events.publish': { actions: [], dataActions: ['Microsoft.EventGrid/events/send/action'] },
 } as const satisfies Record<string, OperationPermissions>;
 
-export type PortOperation = keyof typeof ARM_ACTIONS;
+/**
+ * Operations only the command line performs, with the operator's own sign-in (`ringmaster preflight`): not in the
+ * app's role, which grants exactly what the app calls.
+ */
+export const CLI_ACTIONS = {
+  // Azure's region pairs (`metadata.pairedRegion`); any reader of the subscription may list them.
+  'locations.listLocations': { actions: ['Microsoft.Resources/subscriptions/locations/read'] },
+} as const satisfies Record<string, OperationPermissions>;
+
+export type PortOperation = keyof typeof ARM_ACTIONS | keyof typeof CLI_ACTIONS;
 
 /** The action a 403 on `operation` names. */
 export function primaryAction(operation: PortOperation): string {
-  const p: OperationPermissions = ARM_ACTIONS[operation];
+  const p: OperationPermissions = operation in ARM_ACTIONS ? ARM_ACTIONS[operation as keyof typeof ARM_ACTIONS] : CLI_ACTIONS[operation as keyof typeof CLI_ACTIONS];
   return p.actions[0] ?? p.dataActions?.[0] ?? 'unknown';
 }
 

@@ -9,6 +9,7 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { ImageBuilderClient } from '@azure/arm-imagebuilder';
 import { MonitorClient } from '@azure/arm-monitor';
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import { trustedCas } from './credentials';
 import { nodeHttpClientForResourceGraph } from './resource-graph-http';
 
@@ -43,15 +44,24 @@ export function imageBuilderClient(c: ArmConnection, subscriptionId: string): Im
   return new ImageBuilderClient(c.credential, subscriptionId, modularClientOptions(c));
 }
 
-export function monitorClient(c: ArmConnection, subscriptionId: string): MonitorClient {
+/** Options for the core-client clients (arm-monitor 7, arm-resources-subscriptions 2). */
+function coreClientOptions(c: ArmConnection) {
   const ca = trustedCas(c.caPem, c.endpoint);
-  return new MonitorClient(c.credential, subscriptionId, {
+  return {
     endpoint: c.endpoint,
     credentialScopes: [ARM_SCOPE],
     retryOptions: { maxRetries: 0 },
     userAgentOptions: { userAgentPrefix: USER_AGENT },
     ...(ca ? { tlsOptions: { ca } } : {}),
-  });
+  };
+}
+
+export function monitorClient(c: ArmConnection, subscriptionId: string): MonitorClient {
+  return new MonitorClient(c.credential, subscriptionId, coreClientOptions(c));
+}
+
+export function subscriptionClient(c: ArmConnection): SubscriptionClient {
+  return new SubscriptionClient(c.credential, coreClientOptions(c));
 }
 
 /**

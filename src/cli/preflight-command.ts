@@ -10,7 +10,8 @@
  * shape `preflight` reads, so nothing is lost in a mapping.
  */
 import { createArmCredential, readCaFile } from '../azure/credentials';
-import { computeClient, resourceGraphClient, type ArmConnection } from '../azure/client-options';
+import { computeClient, resourceGraphClient, subscriptionClient, type ArmConnection } from '../azure/client-options';
+import { createLocationsPort } from '../azure/locations-port';
 import { Forbidden, NotFound, Transient, toErrorMessage } from '../azure/errors';
 import { createGalleryPort } from '../azure/gallery-port';
 import { callArm, type PortRuntime } from '../azure/port-runtime';
@@ -18,7 +19,7 @@ import { parseGalleryImageId } from '../azure/resource-ids';
 import { DEFAULT_RETRY_POLICY } from '../azure/retry';
 import { readAzureSettings, SettingsError } from '../azure/settings';
 import type { VersionSnapshot } from '../azure/types';
-import { compareVersions, normalizeRegion, preflight, type Finding, type ReleasePlan, type ScaleSetModel } from '../core';
+import { BUILT_IN_PAIRS, compareVersions, normalizeRegion, preflight, type Finding, type RegionPairs, type ReleasePlan, type ScaleSetModel } from '../core';
 import { readPlanFile } from './plan-file';
 
 export const PREFLIGHT_HELP = `Usage: ringmaster preflight --plan FILE [--json] [--version NAME] [--all-scale-sets]
@@ -37,6 +38,9 @@ nothing or misbehave on the plan's scale sets:
   threshold-looser-than-plan        maxUnhealthyUpgradedInstancePercent above the plan's limit
   region-not-targeted               (regional-flag lever) the version is not replicated there
   region-without-scale-sets         a ring region where no scale set runs the image
+  region-pair-in-ring               a ring holds both regions of an Azure pair, as ARM
+                                    lists them (subscriptions/locations/read); when that
+                                    read is refused, Ringmaster's built-in table
 
 What it reads (read-only; it never writes):
   - the scale sets, through one Resource Graph query: those in the plan's regions
@@ -147,6 +151,8 @@ export interface PreflightReport {
   /** The version whose target regions were compared with the rings; null when the definition has no version. */
   version?: { name: string; id: string; targetRegions: string[] } | null;
   scaleSets?: string[];
+  /** Where the region pairs came from: ARM's location metadata, or the built-in table and why. */
+  regionPairs?: string;
   findings: Finding[];
   /** Why it could not check (status `could-not-check`). */
   reason?: string;
@@ -270,9 +276,11 @@ export async function runPreflight(args: PreflightArgs, env: Record<string, stri
       return fail(`version ${args.version} of ${plan.image} not found (versions: ${versions.map((v) => v.name).join(', ') || 'none'})`, context);
     }
     const targetRegions = chosen?.targetRegions.map((t) => normalizeRegion(t.name));
-    const findings = preflight(plan, models, targetRegions);
+    const pairs = await regionPairs(connection, image.subscriptionId, runtime);
+    const findings = preflight(plan, models, targetRegions, pairs);
     const report: PreflightReport = {
       ...context,
+      regionPairs: pairs.source,
       status: findings.length === 0 ? 'clean' : 'findings',
       exitCode: findings.length === 0 ? 0 : 1,
       version: chosen && targetRegions ? { name: chosen.name, id: chosen.id, targetRegions } : null,
@@ -290,6 +298,17 @@ export async function runPreflight(args: PreflightArgs, env: Record<string, stri
     return report;
   } catch (e) {
     return fail('', { ...context, ...explain(e, settings.armEndpoint) });
+  }
+}
+
+/** Azure's region pairs from ARM's location metadata; the built-in table when that read is refused or fails. */
+async function regionPairs(connection: ArmConnection, subscriptionId: string, runtime: PortRuntime): Promise<{ table: RegionPairs; source: string }> {
+  try {
+    const table = await createLocationsPort(subscriptionClient(connection), runtime).readRegionPairs(subscriptionId);
+    if (Object.keys(table).length > 0) return { table, source: `ARM location metadata of subscription ${subscriptionId}` };
+    return { table: BUILT_IN_PAIRS, source: `Ringmaster's built-in table (ARM listed no pairs for ${subscriptionId})` };
+  } catch (e) {
+    return { table: BUILT_IN_PAIRS, source: `Ringmaster's built-in table (ARM's locations could not be read: ${toErrorMessage(e).slice(0, 200)})` };
   }
 }
 

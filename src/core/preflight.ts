@@ -5,6 +5,7 @@
  */
 import { parseDuration } from './duration';
 import type { ReleasePlan } from './plan';
+import { pairsIn, splitPairs, type RegionPairs } from './region-pairs';
 
 export type FindingId =
   | 'image-pinned'
@@ -17,7 +18,8 @@ export type FindingId =
   | 'repair-grace-shorter-than-warm-up'
   | 'threshold-looser-than-plan'
   | 'region-not-targeted'
-  | 'region-without-scale-sets';
+  | 'region-without-scale-sets'
+  | 'region-pair-in-ring';
 
 export interface Finding {
   id: FindingId;
@@ -54,8 +56,13 @@ const HEALTH_EXTENSION_TYPES = ['applicationhealthlinux', 'applicationhealthwind
  * Findings for every scale set of the plan's rings. `versionTargetRegions` (names) enables the
  * replication check for the version about to be released.
  */
-export function preflight(plan: ReleasePlan, scaleSets: ScaleSetModel[], versionTargetRegions?: string[]): Finding[] {
+/**
+ * Checks a plan against the fleet as ARM describes it. `pairs`: Azure's region pairs as ARM published them
+ * (`listLocations`), or the built-in table with the reason ARM could not be asked.
+ */
+export function preflight(plan: ReleasePlan, scaleSets: ScaleSetModel[], versionTargetRegions?: string[], pairs?: { table: RegionPairs; source: string }): Finding[] {
   const findings: Finding[] = [];
+  if (pairs) findings.push(...pairFindings(plan, pairs));
   const planRegions = new Set(plan.rings.flatMap((r) => r.regions));
   const inPlan = scaleSets.filter((s) => planRegions.has(normalizeRegion(s.location)));
   for (const s of inPlan) findings.push(...checkScaleSet(plan, s));
@@ -137,4 +144,25 @@ export function isoDurationMs(text: string): number {
   if (!m) return 0;
   const [, d, h, min, s] = m;
   return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Number(s ?? 0) * 1000;
+}
+
+/**
+ * A ring that holds both regions of an Azure pair, as `pairs` says (ARM's own list can differ from the built-in
+ * table `plan validate` used). A ring that set `allowPairedRegions` is left to `plan validate`'s warning.
+ */
+function pairFindings(plan: ReleasePlan, pairs: { table: RegionPairs; source: string }): Finding[] {
+  return plan.rings
+    .filter((ring) => !ring.allowPairedRegions)
+    .flatMap((ring) =>
+      pairsIn(ring.regions, pairs.table).map(([a, b]): Finding => {
+        const [first, second] = splitPairs(ring.regions, pairs.table);
+        return {
+          id: 'region-pair-in-ring',
+          severity: 'error',
+          resource: `${a}+${b}`,
+          message: `ring ${ring.name}: ${a} and ${b} are an Azure region pair (${pairs.source}); Azure never updates both halves of a pair in one phase`,
+          fix: `Split the ring: ${ring.name}-a: [${first.join(', ')}], ${ring.name}-b: [${second.join(', ')}] — or set allowPairedRegions: true on it.`,
+        };
+      }),
+    );
 }

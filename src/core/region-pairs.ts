@@ -1,12 +1,15 @@
 /**
  * Azure region pairs. Azure never updates both regions of a pair in one phase of its own platform updates, and a
  * bad image in both halves of a pair takes away each one's disaster-recovery partner, so a ring should not hold
- * both. ARM publishes the pairs (`subscriptions.listLocations` → `metadata.pairedRegion`); this built-in table is
- * what a plan is checked against offline. It follows Microsoft's published list of cross-region replication pairs
+ * both. ARM publishes the pairs (`subscriptions.listLocations` → `metadata.pairedRegion`, which `preflight` reads);
+ * this built-in table is what a plan is checked against offline, and preflight's fallback when that read is refused. It follows Microsoft's published list of cross-region replication pairs
  * ("Azure cross-region replication pairings for all geographies", learn.microsoft.com, reliability docs); some
  * pairs are one-way (West US 3 → East US, whose own pair is West US). Pure data and functions.
  */
-const PAIRS: Record<string, string> = {
+/** Region → the region Azure pairs it with, short lower-case names. */
+export type RegionPairs = Readonly<Record<string, string>>;
+
+export const BUILT_IN_PAIRS: RegionPairs = {
   eastus: 'westus',
   westus: 'eastus',
   eastus2: 'centralus',
@@ -53,16 +56,16 @@ const PAIRS: Record<string, string> = {
 };
 
 /** The region Azure pairs `region` with, if any. */
-export function pairedRegion(region: string): string | undefined {
-  return PAIRS[region.toLowerCase()];
+export function pairedRegion(region: string, pairs: RegionPairs = BUILT_IN_PAIRS): string | undefined {
+  return pairs[region.toLowerCase()];
 }
 
 /** The pairs among `regions`, in the order their first halves appear (a pair counts either way). */
-export function pairsIn(regions: readonly string[]): [string, string][] {
+export function pairsIn(regions: readonly string[], pairs: RegionPairs = BUILT_IN_PAIRS): [string, string][] {
   const out: [string, string][] = [];
   regions.forEach((a, i) => {
     for (const b of regions.slice(i + 1)) {
-      if (pairedRegion(a) === b || pairedRegion(b) === a) out.push([a, b]);
+      if (pairedRegion(a, pairs) === b || pairedRegion(b, pairs) === a) out.push([a, b]);
     }
   });
   return out;
@@ -73,7 +76,7 @@ export function pairsIn(regions: readonly string[]): [string, string][] {
  *
  * @example splitPairs(['northeurope', 'westeurope', 'southeastasia']) // [['northeurope', 'southeastasia'], ['westeurope']]
  */
-export function splitPairs(regions: readonly string[]): [string[], string[]] {
-  const second = new Set(pairsIn(regions).map(([, b]) => b));
+export function splitPairs(regions: readonly string[], pairs: RegionPairs = BUILT_IN_PAIRS): [string[], string[]] {
+  const second = new Set(pairsIn(regions, pairs).map(([, b]) => b));
   return [regions.filter((r) => !second.has(r)), regions.filter((r) => second.has(r))];
 }

@@ -9,7 +9,7 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export type ApiFamily = 'gallery' | 'compute' | 'graph' | 'aib' | 'monitor' | 'operations';
+export type ApiFamily = 'gallery' | 'compute' | 'graph' | 'aib' | 'monitor' | 'resources' | 'operations';
 
 export interface ArmCtx {
   sim: Simulation;
@@ -41,6 +41,7 @@ export const API_VERSIONS: Record<ApiFamily, string[]> = {
   graph: ['2019-04-01', '2020-04-01-preview', '2020-09-01-preview', '2021-03-01', '2022-10-01', '2024-04-01'],
   aib: ['2022-02-14', '2022-07-01', '2023-07-01', '2024-02-01', '2025-10-01'],
   monitor: ['2018-01-01', '2019-07-01', '2021-05-01', '2023-10-01', '2024-02-01'],
+  resources: ['2016-06-01', '2020-01-01', '2021-01-01', '2022-12-01'],
   operations: [],
 };
 API_VERSIONS.operations = [...new Set([...API_VERSIONS.gallery, ...API_VERSIONS.compute, ...API_VERSIONS.aib])];

@@ -14,9 +14,10 @@ import { imageBuilderRoutes, operationRoutes } from './imagebuilder-routes';
 import type { Simulation } from './simulation';
 import type { Throttler } from './throttle';
 import { monitorRoutes } from './monitor';
+import { subscriptionRoutes } from './subscription-routes';
 import { vmssRoutes } from './vmss-routes';
 
-const ROUTES: Route[] = [...galleryRoutes, ...vmssRoutes, ...graphRoutes, ...imageBuilderRoutes, ...monitorRoutes, ...operationRoutes];
+const ROUTES: Route[] = [...galleryRoutes, ...vmssRoutes, ...graphRoutes, ...imageBuilderRoutes, ...monitorRoutes, ...subscriptionRoutes, ...operationRoutes];
 const MAX_BODY = 4 * 1024 * 1024;
 
 export interface ServerDeps {

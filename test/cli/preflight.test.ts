@@ -111,6 +111,7 @@ describe('ringmaster preflight against simulator fleets', () => {
     expect(report.findings).toEqual([]);
     expect(report.scaleSets).toEqual([vmss('rg-clean', 'vmss-clean-eastus'), vmss('rg-clean', 'vmss-clean-westus3')]);
     expect(report.version).toMatchObject({ name: '1.0.0', targetRegions: expect.arrayContaining(['eastus', 'westus3']) });
+    expect(report.regionPairs).toBe(`ARM location metadata of subscription ${SUB}`);
     const table = await run('--plan', plan, ...simArgs());
     expect(table.code).toBe(0);
     expect(table.out).toContain('clean: no findings on 2 scale sets');
@@ -201,6 +202,14 @@ describe('ringmaster preflight: could not check (exit 2)', () => {
     expect(report.status).toBe('could-not-check');
     expect(report.missingAction).toBe('Microsoft.ResourceGraph/resources/read');
     expect(report.reason).toContain('AuthorizationFailed');
+  });
+
+  it('ARM\'s locations refused (403): the pairs come from the built-in table, and the report says why', async () => {
+    sim.faults.addArm({ operation: 'Subscriptions_ListLocations', kind: 'error', status: 403, code: 'AuthorizationFailed' });
+    const { code, report } = await runJson(planFile('no-locations', 'clean', [{ name: 'canary', regions: ['eastus'] }, { name: 'rest', regions: ['westus3'] }]));
+    expect(code).toBe(0);
+    expect(report.regionPairs).toMatch(/^Ringmaster's built-in table \(ARM's locations could not be read: .*AuthorizationFailed/);
+    expect(report.regionPairs).toContain('Microsoft.Resources/subscriptions/locations/read');
   });
 
   it('a 403 on the version list names versions/read, in the table form on stderr', async () => {

@@ -4,7 +4,7 @@
  * refused, with the split to make, unless the ring opts out (and is then warned about).
  */
 import { describe, expect, it } from 'vitest';
-import { pairedRegion, pairsIn, pairWarnings, validatePlan } from '../../src/core';
+import { BUILT_IN_PAIRS, pairedRegion, pairsIn, pairWarnings, preflight, validatePlan } from '../../src/core';
 import { planWith } from './factories';
 
 describe('region pairs', () => {
@@ -34,5 +34,31 @@ describe('region pairs', () => {
     const r = validatePlan({ ...base, rings: [{ name: 'canary', regions: ['eastus'] }, { name: 'broad', regions: ['northeurope', 'westeurope'], allowPairedRegions: true }] });
     expect(r.ok).toBe(true);
     if (r.ok) expect(pairWarnings(r.plan)).toEqual([expect.stringMatching(/^rings\[1\] broad: northeurope and westeurope are an Azure region pair, opened together \(allowPairedRegions\)/)]);
+  });
+});
+
+describe('region pairs as ARM lists them (preflight)', () => {
+  // ARM's location metadata is the truth; here it pairs two regions the built-in table does not.
+  const arm = { ...BUILT_IN_PAIRS, northeurope: 'southeastasia', southeastasia: 'northeurope' };
+  const plan = planWith({ rings: [{ name: 'canary', regions: ['eastus'] }, { name: 'broad', regions: ['northeurope', 'southeastasia', 'australiaeast'] }] });
+
+  it('a ring the built-in table lets through is refused when ARM pairs two of its regions, with the split and the source', () => {
+    expect(pairsIn(['northeurope', 'southeastasia'])).toEqual([]);
+    const findings = preflight(plan, [], undefined, { table: arm, source: 'ARM location metadata of subscription s' }).filter((f) => f.id === 'region-pair-in-ring');
+    expect(findings).toEqual([
+      {
+        id: 'region-pair-in-ring',
+        severity: 'error',
+        resource: 'northeurope+southeastasia',
+        message: 'ring broad: northeurope and southeastasia are an Azure region pair (ARM location metadata of subscription s); Azure never updates both halves of a pair in one phase',
+        fix: 'Split the ring: broad-a: [northeurope, australiaeast], broad-b: [southeastasia] — or set allowPairedRegions: true on it.',
+      },
+    ]);
+  });
+
+  it('a ring that opted out (allowPairedRegions) is left to plan validate\'s warning; no pairs given, no pair check', () => {
+    const opted = planWith({ rings: [{ name: 'canary', regions: ['eastus'] }, { name: 'broad', regions: ['northeurope', 'southeastasia'], allowPairedRegions: true }] });
+    expect(preflight(opted, [], undefined, { table: arm, source: 'ARM' }).filter((f) => f.id === 'region-pair-in-ring')).toEqual([]);
+    expect(preflight(plan, []).filter((f) => f.id === 'region-pair-in-ring')).toEqual([]);
   });
 });
