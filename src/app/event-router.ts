@@ -95,14 +95,16 @@ export async function startRelease(versionId: string, deps: RouterDeps): Promise
   const existing = await deps.runtime.get(release);
   if (existing && existing.status !== 'Failed' && existing.status !== 'Terminated') return wake(release, { kind: 'wake-up' }, deps);
   if (!(await deps.versionExists(versionId))) return ['ignored', `${versionId} does not exist in ARM (a stale or forged event)`];
+  const version = versionName(versionId);
+  const active = (await deps.runtime.list({ active: true })).filter((o) => o.summary && !o.summary.terminal && o.status === 'Running' && o.instanceId !== release && deps.plans.forVersion(o.summary.versionId) === plan);
+  // An event that arrives late (reordered, retried) for a version a newer one already supersedes starts nothing.
+  const newer = active.find((o) => compareVersions(o.summary!.version, version) > 0);
+  if (newer) return ['ignored', `${version} is superseded on arrival: ${newer.summary!.version} of the same image is being released`];
   const input: OrchestratorInput = { release, versionId, plan, ...deps.timing };
   await deps.runtime.start(release, input);
   // A newer version supersedes older releases of the same image that are still in flight.
-  for (const other of await deps.runtime.list({ active: true })) {
-    const s = other.summary;
-    if (!s || s.terminal || other.status !== 'Running' || other.instanceId === release) continue;
-    if (deps.plans.forVersion(s.versionId) !== plan) continue;
-    if (compareVersions(s.version, versionName(versionId)) < 0) await deps.runtime.signal(other.instanceId, { kind: 'superseded', byVersionId: versionId });
+  for (const other of active) {
+    if (compareVersions(other.summary!.version, version) < 0) await deps.runtime.signal(other.instanceId, { kind: 'superseded', byVersionId: versionId });
   }
   return ['started', `release ${release} started under plan ${plan.name ?? plan.image}`];
 }
