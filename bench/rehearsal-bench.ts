@@ -12,7 +12,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { loadPlanOrThrow } from '../src/cli/plan-file';
 import { runRehearsal, type Progress, type RehearsalResult } from '../src/local/rehearsal';
 import { loadScenario } from '../src/local/scenario';
 import { loadFleetFile } from '../src/sim';
@@ -27,15 +26,18 @@ function appLoader(root: string): () => unknown {
 export async function rehearseInProcess(scenarioFile: string, opts: { baseline?: boolean; root?: string; drive?: 'on' | 'off'; seed?: number } = {}): Promise<RehearsalResult & { outDir: string }> {
   const root = opts.root ?? process.cwd();
   const loadedScenario = loadScenario(scenarioFile, root);
-  const loaded = loadPlanOrThrow(loadedScenario.planFile);
-  const plan = opts.drive ? { ...loaded, drive: opts.drive } : loaded;
   const outDir = mkdtempSync(join(tmpdir(), 'rm-bench-'));
-  // The runtime reads its plans from files: an overridden plan is written next to the report.
-  const planFile = join(outDir, 'plan.json');
-  if (opts.drive) writeFileSync(planFile, JSON.stringify(plan));
   const seeded = opts.seed === undefined ? loadedScenario : { ...loadedScenario, sim: { ...loadedScenario.sim, seed: opts.seed } };
-  const scenario = opts.drive ? { ...seeded, planFile } : seeded;
-  const result = await runRehearsal({ scenario, plan, root, outDir, loadApp: appLoader(root), baseline: opts.baseline ?? true });
+  // The runtime reads its plans from files: a plan with drive overridden is written next to the report.
+  const scenario = opts.drive
+    ? { ...seeded, plans: seeded.plans.map((p, i) => {
+        const file = join(outDir, `plan-${i}.json`);
+        const plan = { ...p.plan, drive: opts.drive! };
+        writeFileSync(file, JSON.stringify(plan));
+        return { ...p, file, plan };
+      }) }
+    : seeded;
+  const result = await runRehearsal({ scenario, root, outDir, loadApp: appLoader(root), baseline: opts.baseline ?? true });
   return { ...result, outDir };
 }
 
@@ -46,7 +48,7 @@ export async function benchBlastRadius(): Promise<Figures> {
   try {
     const scenario = loadScenario('payments');
     const fleet = loadFleetFile(scenario.fleetFile);
-    const plan = loadPlanOrThrow(scenario.planFile);
+    const plan = scenario.plans[0]!.plan;
     const canary = plan.rings[0]!;
     // The canary's first batch: maxBatchInstancePercent of one canary scale set (Azure rounds up, at least one).
     const group = fleet.scaleSets.find((g) => !g.regions || g.regions.some((r) => canary.regions.includes(r)));
@@ -233,12 +235,10 @@ export async function benchScale(): Promise<Figures> {
   try {
     const root = process.cwd();
     const scenario = loadScenario(file, root);
-    const plan = loadPlanOrThrow(scenario.planFile);
     const outDir = mkdtempSync(join(tmpdir(), 'rm-bench-'));
     try {
       const { report } = await runRehearsal({
         scenario,
-        plan,
         root,
         outDir,
         loadApp: appLoader(root),

@@ -1,6 +1,6 @@
 /** `ringmaster plan validate FILE`: ok and a summary of rings, or every error with its path. */
 import { formatDuration, pairWarnings, parseDuration, planName } from '../core';
-import { readPlanFile } from './plan-file';
+import { readPlanFile } from '../local/plan-file';
 
 export const PLAN_HELP = `Usage: ringmaster plan validate FILE
 

@@ -20,7 +20,7 @@ import { DEFAULT_RETRY_POLICY } from '../azure/retry';
 import { readAzureSettings, SettingsError } from '../azure/settings';
 import type { VersionSnapshot } from '../azure/types';
 import { BUILT_IN_PAIRS, compareVersions, normalizeRegion, preflight, type Finding, type RegionPairs, type ReleasePlan, type ScaleSetModel } from '../core';
-import { readPlanFile } from './plan-file';
+import { readPlanFile } from '../local/plan-file';
 
 export const PREFLIGHT_HELP = `Usage: ringmaster preflight --plan FILE [--json] [--version NAME] [--all-scale-sets]
                            [--arm-endpoint URL] [--subscription ID ...] [--ca-file PEM]

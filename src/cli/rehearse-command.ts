@@ -8,7 +8,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../core';
-import { loadPlanOrThrow } from './plan-file';
 import { renderReportHtml, type Report } from '../local/report';
 import { runRehearsal, type Progress } from '../local/rehearsal';
 import { exitCodeOf, listScenarios, loadScenario, ScenarioError, verdictOf, type Verdict } from '../local/scenario';
@@ -60,23 +59,20 @@ export async function runRehearseCommand(argv: string[]): Promise<number> {
       for (const s of library) console.log(`${s.name.padEnd(width)} — ${s.description}${s.expectedToFail ? ` [expected to fail: ${s.expectedToFail}]` : ''}`);
       return 0;
     }
-    scenario = loadScenario(args.values.scenario!, root, process.cwd());
+    scenario = loadScenario(args.values.scenario!, root, process.cwd(), args.values.plan ? { plan: args.values.plan } : {});
   } catch (err) {
     if (!(err instanceof ScenarioError)) throw err;
     console.error(`ringmaster rehearse: ${err.message}`);
     return 2;
   }
-  if (args.values.plan) scenario.planFile = resolve(args.values.plan);
-  const plan = loadPlanOrThrow(scenario.planFile);
   const outDir = resolve(args.values.out!);
   const say = args.values.json ? (m: string) => process.stderr.write(`${m}\n`) : (m: string) => process.stdout.write(`${m}\n`);
   const live = !args.values.json && process.stdout.isTTY === true;
   say(`ringmaster rehearse: scenario ${scenario.name} — ${scenario.description}`);
-  say(`  plan ${scenario.planFile}\n  fleet ${scenario.fleetFile}`);
+  say(`  plan ${scenario.plans.map((p) => p.file).join(', ')}\n  fleet ${scenario.fleetFile}`);
   const requireApp = createRequire(join(root, 'dist', 'index.js'));
   const { report, summaries, ledgers } = await runRehearsal({
     scenario,
-    plan,
     root,
     outDir,
     loadApp: () => requireApp(join(root, 'dist', 'index.js')),
@@ -115,7 +111,8 @@ function progressPrinter(say: (m: string) => void, live: boolean): (p: Progress)
   let last = '';
   return (p) => {
     const hours = (p.elapsedSimMs / 3_600_000).toFixed(1);
-    const releases = p.releases.map((r) => `${r.version} ${r.phase}${r.ring ? `@${r.ring}` : ''}`).join(' · ');
+    const several = new Set(p.releases.map((r) => r.image)).size > 1;
+    const releases = p.releases.map((r) => `${several ? `${r.image} ` : ''}${r.version} ${r.phase}${r.ring ? `@${r.ring}` : ''}`).join(' · ');
     if (live) {
       const up = p.upgrading.slice(0, 3).map((u) => `${u.region} ${u.batch} ${u.unhealthyPercent}% unhealthy`).join(', ');
       process.stdout.write(`\r\x1b[2K[sim +${hours}h ${p.simTime.slice(11, 16)}Z] ${releases}${up ? ` | upgrading: ${up}` : ''}`.slice(0, process.stdout.columns ?? 160));
@@ -137,13 +134,15 @@ function parseTimes(list: string | undefined): number[] {
 
 function printSummary(r: Report, outDir: string, say: (m: string) => void): void {
   say('');
+  // Several images: each release is named with its image (two images may both have a 1.7.0).
+  const name = (x: { image: string; version: string }) => (new Set(r.releases.map((rel) => rel.image)).size > 1 ? `${x.image} ${x.version}` : x.version);
   for (const rel of r.releases) {
     const rings = rel.rings.filter((x) => x.openedAt).map((x) => x.name).join(' → ') || 'no ring';
-    say(`  ${rel.version}: ${rel.finalState}${rel.demoted ? ` in ${rings.split(' → ').at(-1)}` : ''} (rings: ${rings}; ${rel.instancesUpgraded} instances ran it; ${rel.maxInstancesOnVersionOutsideOpenRings} outside open rings)`);
+    say(`  ${name(rel)}: ${rel.finalState}${rel.demoted ? ` in ${rings.split(' → ').at(-1)}` : ''} (rings: ${rings}; ${rel.instancesUpgraded} instances ran it; ${rel.maxInstancesOnVersionOutsideOpenRings} outside open rings)`);
     if (rel.demotionCause) say(`    cause: ${rel.demotionCause}`);
   }
   const delivered = r.notifications.filter((n) => n.delivered).length;
-  say(`  notices: ${delivered}/${r.notifications.length} delivered — ${r.notifications.map((n) => `${n.event}(${n.channel}, ${n.version})`).join(', ')}`);
+  say(`  notices: ${delivered}/${r.notifications.length} delivered — ${r.notifications.map((n) => `${n.event}(${n.channel}, ${name(n)})`).join(', ')}`);
   if (r.baseline) {
     say(`  blast radius: ${r.blastRadius.instancesOnBadVersion} instances in ${r.blastRadius.regionsAffected} region(s) on a bad version; Azure alone: ${r.baseline.instancesOnBadVersion} in ${r.baseline.regionsAffected} (ratio ${r.blastRadius.ratioToBaseline ?? 'n/a'})`);
   }

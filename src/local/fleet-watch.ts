@@ -1,9 +1,11 @@
 /**
  * Samples a simulated fleet at every lockstep step and keeps the figures a rehearsal reports: which
  * instances ever ran a bad version, in which regions, when the version stopped spreading, and how many
- * instances ran a release's version outside the rings it had opened.
+ * instances ran a release's version outside the rings it had opened. Releases are keyed by image and version
+ * (`releaseKey`): two image definitions may both have a 1.7.0.
  */
 import type { Simulator } from '../sim';
+import { imageNameOf, releaseKey } from './scenario';
 
 export interface FleetFigures {
   instancesOnBadVersion: number;
@@ -14,7 +16,7 @@ export interface FleetFigures {
   faultToContainedMs: number | null;
 }
 
-/** Instances per version in each region, at the simulated times the counts changed (a rollout's picture). */
+/** Instances per version (per label: the version, with its image when there are several) in each region, at the simulated times the counts changed (a rollout's picture). */
 export interface FleetTimeline {
   start: number;
   regions: string[];
@@ -32,49 +34,59 @@ export class FleetWatch {
   private containedAt: number | undefined;
   /** When the platform first halted a rolling upgrade to a bad version (the rolling upgrade's end time). */
   private firstFaultAt: number | undefined;
-  /** Per version: the most instances ever seen on it outside the regions the release had opened. */
+  /** Per release (`releaseKey`): the most instances ever seen on it outside the regions the release had opened. */
   readonly outsideOpen = new Map<string, number>();
-  /** Per version: instances that ever ran it. */
+  /** Per release: instances that ever ran it. */
   private readonly everOn = new Map<string, Set<number>>();
+  private readonly bad: ReadonlySet<string>;
 
   constructor(
     private readonly sim: Simulator,
-    private readonly badVersions: readonly string[],
-  ) {}
+    /** Releases (`releaseKey`) the fleet's health model makes bad. */
+    bad: readonly string[],
+    /** How a version appears in the timeline's counts (default: its name). */
+    private readonly label: (image: string, version: string) => string = (_image, version) => version,
+  ) {
+    this.bad = new Set(bad);
+  }
 
-  /** `openRegions(version)` says which regions a release had opened (undefined: no controller). */
-  sample(openRegions?: (version: string) => Set<string> | undefined): void {
+  /** `openRegions(release)` says which regions a release (`releaseKey`) had opened (undefined: no controller). */
+  sample(openRegions?: (release: string) => Set<string> | undefined): void {
     const now = this.sim.clock.now().getTime();
     const outside = new Map<string, number>();
     const open = new Map<string, Set<string> | undefined>();
-    const openFor = (version: string) => {
-      if (!open.has(version)) open.set(version, openRegions?.(version));
-      return open.get(version);
+    const openFor = (release: string) => {
+      if (!open.has(release)) open.set(release, openRegions?.(release));
+      return open.get(release);
     };
     const counts: Record<string, Record<string, number>> = {};
     let setIndex = 0;
     for (const set of this.sim.fleet.scaleSets.values()) {
       const region = (counts[set.location] ??= {});
+      const image = imageNameOf(set.imageId);
       const ru = set.rolling;
-      if (ru?.code === 'Faulted' && ru.endTime !== undefined && this.badVersions.includes(ru.targetVersion)) {
+      if (ru?.code === 'Faulted' && ru.endTime !== undefined && this.bad.has(releaseKey(image, ru.targetVersion))) {
         this.firstFaultAt = Math.min(this.firstFaultAt ?? Infinity, ru.endTime);
         if (!this.halts.has(set.name)) this.halts.set(set.name, { at: ru.endTime, region: set.location });
       }
       // Instances are numbered by (scale set, index): the same every sample, no string per instance.
       const base = setIndex++ * 100_000;
+      const keys = new Map<string, { release: string; label: string }>();
       set.instances.forEach((inst, i) => {
         const key = base + i;
-        region[inst.version] = (region[inst.version] ?? 0) + 1;
-        let on = this.everOn.get(inst.version);
-        if (!on) this.everOn.set(inst.version, (on = new Set()));
+        let k = keys.get(inst.version);
+        if (!k) keys.set(inst.version, (k = { release: releaseKey(image, inst.version), label: this.label(image, inst.version) }));
+        region[k.label] = (region[k.label] ?? 0) + 1;
+        let on = this.everOn.get(k.release);
+        if (!on) this.everOn.set(k.release, (on = new Set()));
         on.add(key);
-        if (this.badVersions.includes(inst.version)) {
+        if (this.bad.has(k.release)) {
           this.everBad.add(key);
           this.badRegions.add(set.location);
           this.firstBadAt ??= now;
         }
-        const regions = openFor(inst.version);
-        if (regions && !regions.has(set.location)) outside.set(inst.version, (outside.get(inst.version) ?? 0) + 1);
+        const regions = openFor(k.release);
+        if (regions && !regions.has(set.location)) outside.set(k.release, (outside.get(k.release) ?? 0) + 1);
       });
     }
     const text = JSON.stringify(counts);
@@ -96,8 +108,9 @@ export class FleetWatch {
     return { start: this.sim.sim.startTime, regions: [...regions], points: this.points };
   }
 
-  instancesEverOn(version: string): number {
-    return this.everOn.get(version)?.size ?? 0;
+  /** Instances that ever ran the release (`releaseKey`). */
+  instancesEverOn(release: string): number {
+    return this.everOn.get(release)?.size ?? 0;
   }
 
   figures(): FleetFigures {
@@ -113,7 +126,7 @@ export class FleetWatch {
   private badContained(): boolean {
     for (const image of this.sim.fleet.gallery.images.values()) {
       for (const v of image.versions.values()) {
-        if (!this.badVersions.includes(v.name) || v.excludeFromLatest) continue;
+        if (!this.bad.has(releaseKey(image.name, v.name)) || v.excludeFromLatest) continue;
         if (v.targetRegions.some((r) => r.excludeFromLatest !== true)) return false;
       }
     }

@@ -20,11 +20,11 @@ import { SteppedClock } from './clock';
 import { FleetWatch } from './fleet-watch';
 import { startLocalHost, type LocalHost } from './functions-host';
 import { buildReport, type Report } from './report';
-import type { Scenario } from './scenario';
+import { imageNameOf, releaseKey, releaseLabel, type Scenario } from './scenario';
 
 export interface RehearsalOptions {
+  /** The scenario, with its plans (one per image definition). */
   scenario: Scenario;
-  plan: ReleasePlan;
   root: string;
   outDir: string;
   /** Loads the Functions app's entry module (dist/index.js) into this process. */
@@ -45,7 +45,7 @@ export interface RehearsalOptions {
 export interface Progress {
   simTime: string;
   elapsedSimMs: number;
-  releases: { version: string; phase: Phase; ring?: string; waitingFor?: string }[];
+  releases: { version: string; image: string; phase: Phase; ring?: string; waitingFor?: string }[];
   upgrading: { scaleSet: string; region: string; code: string; batch: string; unhealthyPercent: number }[];
 }
 
@@ -59,7 +59,7 @@ export interface RehearsalResult {
 
 export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult> {
   const started = Date.now();
-  const { scenario, plan } = o;
+  const { scenario } = o;
   const log = o.log ?? (() => {});
   const fleet = loadFleetFile(scenario.fleetFile);
   const stepMs = parseDuration(scenario.step) ?? 30_000;
@@ -68,7 +68,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const runtimeDir = join(o.outDir, 'runtime');
   rmSync(runtimeDir, { recursive: true, force: true });
 
-  const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, plan, 'controlled'), manualClock: true, stateDir: join(o.outDir, 'sim') });
+  const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, 'controlled'), manualClock: true, stateDir: join(o.outDir, 'sim') });
   const t0 = Date.parse(fleet.startTime);
   const azurite = await startAzurite(o.root);
   // The app reaches its storage through a proxy that a scenario's storageOutages take down and bring back.
@@ -78,10 +78,11 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   const clock = new SteppedClock(() => sim.clock.now());
   const functionKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
   const systemKey = randomBytes(FUNCTION_KEY_BYTES).toString('base64url');
-  const env = appSettings(scenario, plan, sim, azurite.connectionString.replace(`:${azurite.port}/`, `:${storage.port}/`), sink.url, t0);
+  const env = appSettings(scenario, sim, azurite.connectionString.replace(`:${azurite.port}/`, `:${storage.port}/`), sink.url, t0);
   const deps = buildDeps(readAppSettings(env), undefined, () => sim.clock.now());
   let host: LocalHost | undefined;
-  const watch = new FleetWatch(sim, scenario.badVersions);
+  const watch = new FleetWatch(sim, scenario.bad, (image, version) => releaseLabel(scenario, image, version));
+  /** The latest summary of each release, by `releaseKey`. */
   const summaries = new Map<string, ReleaseSummary>();
   const operatorDone = new Set<number>();
   let restarted = 0;
@@ -120,7 +121,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
         await (down ? storage.down() : storage.up());
         log(`storage ${down ? 'down' : 'back'} at +${Math.round(elapsed / 60_000)} min`);
       }
-      await operatorActions(scenario, plan, summaries, operatorDone, host!, functionKey, elapsed, log, true);
+      await operatorActions(scenario, summaries, operatorDone, host!, functionKey, elapsed, log, true);
       if (restarts.length === 0 || elapsed < restarts[0]!) return;
       restarts.shift();
       if (!storage.isDown) for (const s of summaries.values()) for (const r of await deps.ports.ledger.list(s.release)) before.set(`${r.release}#${r.sequence}`, JSON.stringify(r));
@@ -153,28 +154,29 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
       await settle();
       const finished = new Set<string>();
       for (const r of await host.runtime.list()) {
-        if (r.summary) summaries.set(r.summary.version, r.summary);
-        if (r.summary && r.status !== 'Running') finished.add(r.summary.version);
+        if (!r.summary) continue;
+        summaries.set(summaryKey(r.summary), r.summary);
+        if (r.status !== 'Running') finished.add(summaryKey(r.summary));
       }
-      watch.sample((version) => {
-        const s = summaries.get(version);
+      watch.sample((release) => {
+        const s = summaries.get(release);
         return s ? new Set(s.rings.flatMap((ring) => Object.keys(ring.opened))) : new Set<string>();
       });
-      await operatorActions(scenario, plan, summaries, operatorDone, host, functionKey, sim.clock.now().getTime() - t0, log, false);
+      await operatorActions(scenario, summaries, operatorDone, host, functionKey, sim.clock.now().getTime() - t0, log, false);
       await o.onProgress?.(progress(sim, t0, summaries));
       // Done when every expected release ended and its orchestration finished (undelivered notices retried).
-      if (sim.clock.now().getTime() - t0 >= lastPublish && scenario.expect.releases.every((e) => finished.has(e.version))) break;
+      if (sim.clock.now().getTime() - t0 >= lastPublish && scenario.expect.releases.every((e) => finished.has(releaseKey(e.image, e.version)))) break;
     }
     if (storage.isDown) await storage.up();
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
-    for (const [version, s] of summaries) ledgers.set(version, await deps.ports.ledger.list(s.release));
+    for (const [key, s] of summaries) ledgers.set(key, await deps.ports.ledger.list(s.release));
     const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), throttled: sim.throttler.refused, rowsBeforeRestarts: before, storageOutages: outages.length };
     await host.close();
     host = undefined;
     await sim.close();
-    const baseline = o.baseline === false ? undefined : await runBaseline(scenario, plan, o.outDir, endMs, stepMs);
-    const report = buildReport({ scenario, plan, controlled, baseline, wallMs: Date.now() - started, restarts: restarted });
+    const baseline = o.baseline === false ? undefined : await runBaseline(scenario, o.outDir, endMs, stepMs);
+    const report = buildReport({ scenario, controlled, baseline, wallMs: Date.now() - started, restarts: restarted });
     return { report, summaries: [...summaries.values()], ledgers };
   } finally {
     await host?.close().catch(() => {});
@@ -186,11 +188,11 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
 }
 
 /** The same fleet and publications with no controller: what the seed's setup does by itself. */
-async function runBaseline(scenario: Scenario, plan: ReleasePlan, outDir: string, endMs: number, stepMs: number) {
-  const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, plan, 'baseline'), manualClock: true, stateDir: join(outDir, 'sim') });
+async function runBaseline(scenario: Scenario, outDir: string, endMs: number, stepMs: number) {
+  const sim = await startSimulator({ fleet: scenario.fleetFile, scenario: simScenario(scenario, 'baseline'), manualClock: true, stateDir: join(outDir, 'sim') });
   try {
     const t0 = sim.clock.now().getTime();
-    const watch = new FleetWatch(sim, scenario.badVersions);
+    const watch = new FleetWatch(sim, scenario.bad, (image, version) => releaseLabel(scenario, image, version));
     while (sim.clock.now().getTime() - t0 < endMs) {
       sim.clock.advance(stepMs);
       watch.sample();
@@ -202,31 +204,38 @@ async function runBaseline(scenario: Scenario, plan: ReleasePlan, outDir: string
 }
 
 /**
- * The simulator's timeline for the scenario. Controlled: versions published with the plan's convention
+ * The simulator's timeline for the scenario. Controlled: each version published with its plan's convention
  * (regional-flag: every plan region targeted and excluded from latest; replication: the canary only,
- * excluded). Baseline: every plan region targeted and not excluded — Azure alone.
+ * excluded). Baseline: every plan region targeted and not excluded — Azure alone. Rebakes (baseline: run by
+ * nobody's timer, so by the timeline) are the first plan's.
  */
-export function simScenario(s: Scenario, plan: ReleasePlan, mode: 'controlled' | 'baseline'): ScenarioSpec {
+export function simScenario(s: Scenario, mode: 'controlled' | 'baseline'): ScenarioSpec {
   const extra: ScenarioSpec = s.sim ?? {};
-  const regions = mode === 'baseline' || plan.lever === 'regional-flag' ? planRegions(plan) : plan.rings[0]!.regions;
-  const image = plan.image.split('/').at(-1)!;
-  const publish = s.publish.map((p) => ({
-    at: p.at,
-    action: 'publishVersion' as const,
-    image,
-    version: p.version,
-    targetRegions: regions.map((name) => ({ name, excludeFromLatest: mode === 'controlled' })),
-  }));
-  const rebakes = mode === 'baseline' ? s.rebakeAt.map((at) => ({ at, action: 'runImageTemplate' as const, template: image })) : [];
+  const publish = s.publish.map((p) => {
+    const plan = planOf(s, p.image);
+    const regions = mode === 'baseline' || plan.lever === 'regional-flag' ? planRegions(plan) : plan.rings[0]!.regions;
+    return { at: p.at, action: 'publishVersion' as const, image: p.image, version: p.version, targetRegions: regions.map((name) => ({ name, excludeFromLatest: mode === 'controlled' })) };
+  });
+  const rebakes = mode === 'baseline' ? s.rebakeAt.map((at) => ({ at, action: 'runImageTemplate' as const, template: s.plans[0]!.image })) : [];
   return { ...extra, timeline: [...(extra.timeline ?? []), ...publish, ...rebakes] } as ScenarioSpec;
 }
 
-function appSettings(s: Scenario, plan: ReleasePlan, sim: Simulator, ledger: string, sinkUrl: string, t0: number): Record<string, string> {
+/** The plan of an image of the scenario (loadScenario checked that there is one). */
+function planOf(s: Scenario, image: string): ReleasePlan {
+  return (s.plans.find((p) => p.image === image) ?? s.plans[0]!).plan;
+}
+
+/** The `releaseKey` of a release the runtime reports. */
+function summaryKey(s: ReleaseSummary): string {
+  return releaseKey(imageNameOf(s.versionId), s.version);
+}
+
+function appSettings(s: Scenario, sim: Simulator, ledger: string, sinkUrl: string, t0: number): Record<string, string> {
   const env: Record<string, string> = {
     RINGMASTER_ARM_ENDPOINT: sim.url,
     RINGMASTER_ARM_CA_FILE: sim.caPath,
     RINGMASTER_SUBSCRIPTION_IDS: sim.fleet.subscriptionId,
-    RINGMASTER_PLANS: s.planFile,
+    RINGMASTER_PLANS: s.plans.map((p) => p.file).join(','),
     RINGMASTER_EVENTGRID_TOPIC_ENDPOINT: sim.topic.endpoint,
     RINGMASTER_EVENTGRID_TOPIC_KEY: sim.topic.key,
     RINGMASTER_LEDGER_CONNECTION: ledger,
@@ -238,7 +247,7 @@ function appSettings(s: Scenario, plan: ReleasePlan, sim: Simulator, ledger: str
     RINGMASTER_LRO_POLL_MS: '5',
     RINGMASTER_TASK_HUB: 'rehearsal',
   };
-  for (const route of plan.notify) {
+  for (const route of s.plans.flatMap((p) => p.plan.notify)) {
     if (route.teams) env[secretSettingName(route.teams)] = `${sinkUrl}/teams/${route.teams}`;
     if (route.slack) env[secretSettingName(route.slack)] = `${sinkUrl}/slack/${route.slack}`;
   }
@@ -257,13 +266,13 @@ function rebakeCron(s: Scenario, t0: number): string {
  * The scenario's operator actions that are due: a phase-gated one once its release is in that phase, a timed one
  * (`at`) as soon as its time has come — without waiting for the runtime to be idle.
  */
-async function operatorActions(s: Scenario, plan: ReleasePlan, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, elapsedMs: number, log: (m: string) => void, timed: boolean): Promise<void> {
+async function operatorActions(s: Scenario, summaries: Map<string, ReleaseSummary>, done: Set<number>, host: LocalHost, key: string, elapsedMs: number, log: (m: string) => void, timed: boolean): Promise<void> {
   for (const [i, op] of s.operator.entries()) {
     if (done.has(i) || (op.at !== undefined) !== timed) continue;
     if (elapsedMs < (parseDuration(op.at ?? op.after ?? '0s') ?? 0)) continue;
-    if (op.when !== undefined && summaries.get(op.version)?.phase !== op.when) continue;
+    if (op.when !== undefined && summaries.get(releaseKey(op.image, op.version))?.phase !== op.when) continue;
     done.add(i);
-    const res = await fetch(`${host.url}/api/releases/${encodeURIComponent(releaseIdOf(`${plan.image}/versions/${op.version}`))}/${op.action}`, {
+    const res = await fetch(`${host.url}/api/releases/${encodeURIComponent(releaseIdOf(`${planOf(s, op.image).image}/versions/${op.version}`))}/${op.action}`, {
       method: 'POST',
       headers: { 'x-functions-key': key, 'content-type': 'application/json' },
       body: JSON.stringify({ actor: op.actor, reason: `rehearsal: ${op.action} ${op.at !== undefined ? `at +${op.at}` : `when ${op.when}`}` }),
@@ -288,7 +297,7 @@ function progress(sim: Simulator, t0: number, summaries: Map<string, ReleaseSumm
   return {
     simTime: sim.clock.now().toISOString(),
     elapsedSimMs: sim.clock.now().getTime() - t0,
-    releases: [...summaries.values()].map((s) => ({ version: s.version, phase: s.phase, ring: s.ring, waitingFor: s.waitingFor })),
+    releases: [...summaries.values()].map((s) => ({ version: s.version, image: imageNameOf(s.versionId), phase: s.phase, ring: s.ring, waitingFor: s.waitingFor })),
     upgrading,
   };
 }

@@ -2,14 +2,14 @@
  * The rehearsal report (report.json, documented in docs/rehearsal.md) and its HTML page, rendered with
  * the dashboard's template. Simulated times are ISO timestamps; durations in simulated milliseconds.
  */
-import { parseDuration, type ReleasePlan } from '../core';
+import { parseDuration } from '../core';
 import { esc, renderDashboard } from '../app/dashboard';
 import type { ReleaseSummary } from '../app/release-summary';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { SinkMessage } from './chat-sink';
 import type { FleetFigures, FleetTimeline, FleetWatch } from './fleet-watch';
 import { renderTimeline, type TimelineMarker } from './timeline-svg';
-import type { Scenario } from './scenario';
+import { imageNameOf, releaseKey, releaseLabel, type Scenario } from './scenario';
 
 export interface Report {
   scenario: string;
@@ -25,6 +25,8 @@ export interface Report {
   restarts: number;
   releases: {
     version: string;
+    /** The gallery image definition's name (two images may share version names). */
+    image: string;
     release: string;
     finalState: string;
     demoted: boolean;
@@ -46,7 +48,7 @@ export interface Report {
     lowerBoundMs: number;
     ratioToLowerBound: number | null;
   }[];
-  notifications: { channel: string; event: string; version: string; delivered: boolean; attempts: number }[];
+  notifications: { channel: string; event: string; version: string; image: string; delivered: boolean; attempts: number }[];
   chatMessagesReceived: number;
   timings: { breachToDemoteMs: number[]; gateToNextRingMs: number[] };
   /** `throttled`: requests the simulator's ARM throttle model refused with 429 (they are counted in the total too). */
@@ -68,6 +70,7 @@ export interface Report {
 export interface ControlledRun {
   t0: number;
   simEndMs: number;
+  /** By `releaseKey` (image and version). */
   summaries: Map<string, ReleaseSummary>;
   ledgers: Map<string, LedgerEntry[]>;
   watch: FleetWatch;
@@ -81,36 +84,41 @@ export interface ControlledRun {
   storageOutages: number;
 }
 
-export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; controlled: ControlledRun; baseline: { figures: FleetFigures; timeline: FleetTimeline } | undefined; wallMs: number; restarts: number }): Report {
+export function buildReport(input: { scenario: Scenario; controlled: ControlledRun; baseline: { figures: FleetFigures; timeline: FleetTimeline } | undefined; wallMs: number; restarts: number }): Report {
   const { scenario, controlled: c } = input;
   const baseline = input.baseline?.figures;
-  const releases = [...c.summaries.values()].sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true })).map((s) => ({
+  const ordered = [...c.summaries.entries()].map(([key, s]) => ({ key, s, image: imageNameOf(s.versionId) }));
+  ordered.sort((a, b) => a.image.localeCompare(b.image) || a.s.version.localeCompare(b.s.version, undefined, { numeric: true }));
+  const releases = ordered.map(({ key, s, image }) => ({
     version: s.version,
+    image,
     release: s.release,
     finalState: s.phase,
     demoted: s.demotion !== undefined,
     demotionCause: s.demotion?.cause ?? null,
     demotedAt: s.demotion?.at ?? null,
     findings: s.findings ?? [],
-    demoteWrites: (c.ledgers.get(s.version) ?? []).filter((e) => {
+    demoteWrites: (c.ledgers.get(key) ?? []).filter((e) => {
       const p = e.payload as { kind?: string; ok?: boolean };
       return e.kind === 'result' && p.kind === 'demote-version' && p.ok === true;
     }).length,
     rings: s.rings.map((r) => ({ name: r.name, regions: r.regions, openedAt: firstTime(Object.values(r.opened)), completedAt: r.passedAt ?? null })),
-    instancesUpgraded: c.watch.instancesEverOn(s.version),
-    maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(s.version) ?? 0,
-    ...timing(s, input.plan, scenario, c),
+    instancesUpgraded: c.watch.instancesEverOn(key),
+    maxInstancesOnVersionOutsideOpenRings: c.watch.outsideOpen.get(key) ?? 0,
+    ...timing(s, image, scenario, c),
   }));
-  const notifications = [...c.ledgers.entries()].flatMap(([version, rows]) =>
+  const notifications = [...c.ledgers.entries()].flatMap(([key, rows]) => {
+    const s = c.summaries.get(key)!;
+    const image = imageNameOf(s.versionId);
     // One entry per notice: its final outcome, with every attempt of every round counted.
     // A "held" row says a notice waits for its write; it is not an attempt.
-    [...rows.filter((r) => r.kind === 'notice' && !(r.payload as { held?: boolean }).held).reduce((byKey, r) => {
+    return [...rows.filter((r) => r.kind === 'notice' && !(r.payload as { held?: boolean }).held).reduce((byKey, r) => {
       const p = r.payload as { notice: string; channel: string; dedupeKey: string; delivered: boolean; attempts?: number };
       const prev = byKey.get(p.dedupeKey);
-      byKey.set(p.dedupeKey, { channel: p.channel, event: p.notice, version, delivered: p.delivered, attempts: (prev?.attempts ?? 0) + (p.attempts ?? 0) });
+      byKey.set(p.dedupeKey, { channel: p.channel, event: p.notice, version: s.version, image, delivered: p.delivered, attempts: (prev?.attempts ?? 0) + (p.attempts ?? 0) });
       return byKey;
-    }, new Map<string, Report['notifications'][number]>()).values()],
-  );
+    }, new Map<string, Report['notifications'][number]>()).values()];
+  });
   const ours = c.watch.figures();
   const fleetTimeline = c.watch.timeline();
   const calls = Object.values(c.calls).reduce((a, b) => a + b, 0);
@@ -138,7 +146,7 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
       baseline: input.baseline?.timeline ?? null,
       end: c.simEndMs,
       // Plan order (canary first), then any other region of the fleet.
-      regions: [...new Set([...input.plan.rings.flatMap((r) => r.regions), ...fleetTimeline.regions])],
+      regions: [...new Set([...scenario.plans.flatMap((p) => p.plan.rings.flatMap((r) => r.regions)), ...fleetTimeline.regions])],
     },
     blastRadius: {
       instancesOnBadVersion: ours.instancesOnBadVersion,
@@ -155,31 +163,32 @@ export function buildReport(input: { scenario: Scenario; plan: ReleasePlan; cont
 export function checkExpectations(r: Report, s: Scenario): string[] {
   const out: string[] = [];
   for (const e of s.expect.releases) {
-    const rel = r.releases.find((x) => x.version === e.version);
+    const rel = r.releases.find((x) => x.version === e.version && x.image === e.image);
+    const name = releaseLabel(s, e.image, e.version);
     if (!rel) {
-      out.push(`${e.version}: no release was started`);
+      out.push(`${name}: no release was started`);
       continue;
     }
-    if (rel.finalState !== e.finalState) out.push(`${e.version}: expected ${e.finalState}, ended ${rel.finalState}`);
+    if (rel.finalState !== e.finalState) out.push(`${name}: expected ${e.finalState}, ended ${rel.finalState}`);
     const opened = rel.rings.filter((x) => x.openedAt).map((x) => x.name);
-    if (e.demotedInRing && opened.at(-1) !== e.demotedInRing) out.push(`${e.version}: expected to be stopped in ${e.demotedInRing}, reached ${opened.join(', ') || 'no ring'}`);
-    if (e.stoppedInRing && opened.at(-1) !== e.stoppedInRing) out.push(`${e.version}: expected to stop in ${e.stoppedInRing}, reached ${opened.join(', ') || 'no ring'}`);
-    for (const ring of e.neverOpens.filter((n) => opened.includes(n))) out.push(`${e.version}: opened ${ring}, which it must never open`);
-    if (e.maxInstances !== undefined && rel.instancesUpgraded > e.maxInstances) out.push(`${e.version}: ${rel.instancesUpgraded} instances ran it (at most ${e.maxInstances})`);
-    const perRegion = maxPerRegion(r.timeline.controlled, e.version);
+    if (e.demotedInRing && opened.at(-1) !== e.demotedInRing) out.push(`${name}: expected to be stopped in ${e.demotedInRing}, reached ${opened.join(', ') || 'no ring'}`);
+    if (e.stoppedInRing && opened.at(-1) !== e.stoppedInRing) out.push(`${name}: expected to stop in ${e.stoppedInRing}, reached ${opened.join(', ') || 'no ring'}`);
+    for (const ring of e.neverOpens.filter((n) => opened.includes(n))) out.push(`${name}: opened ${ring}, which it must never open`);
+    if (e.maxInstances !== undefined && rel.instancesUpgraded > e.maxInstances) out.push(`${name}: ${rel.instancesUpgraded} instances ran it (at most ${e.maxInstances})`);
+    const perRegion = maxPerRegion(r.timeline.controlled, releaseLabel(s, e.image, e.version));
     for (const [region, most] of Object.entries(e.maxInstancesPerRegion)) {
-      if ((perRegion[region] ?? 0) > most) out.push(`${e.version}: ${perRegion[region]} instances ran it at once in ${region} (at most ${most})`);
+      if ((perRegion[region] ?? 0) > most) out.push(`${name}: ${perRegion[region]} instances ran it at once in ${region} (at most ${most})`);
     }
-    if (e.maxDemoteWrites !== undefined && rel.demoteWrites > e.maxDemoteWrites) out.push(`${e.version}: ${rel.demoteWrites} demote writes (at most ${e.maxDemoteWrites})`);
-    for (const f of e.findings.filter((f) => !rel.findings.some((x) => x.includes(f)))) out.push(`${e.version}: no finding says "${f}" (reported: ${rel.findings.join('; ') || 'none'})`);
-    if (e.causeIncludes && !(rel.demotionCause ?? '').includes(e.causeIncludes)) out.push(`${e.version}: its cause does not say "${e.causeIncludes}" (it says: ${rel.demotionCause ?? 'nothing'})`);
+    if (e.maxDemoteWrites !== undefined && rel.demoteWrites > e.maxDemoteWrites) out.push(`${name}: ${rel.demoteWrites} demote writes (at most ${e.maxDemoteWrites})`);
+    for (const f of e.findings.filter((f) => !rel.findings.some((x) => x.includes(f)))) out.push(`${name}: no finding says "${f}" (reported: ${rel.findings.join('; ') || 'none'})`);
+    if (e.causeIncludes && !(rel.demotionCause ?? '').includes(e.causeIncludes)) out.push(`${name}: its cause does not say "${e.causeIncludes}" (it says: ${rel.demotionCause ?? 'nothing'})`);
     if (rel.maxInstancesOnVersionOutsideOpenRings > s.expect.maxInstancesOnVersionOutsideOpenRings) {
-      out.push(`${e.version}: ${rel.maxInstancesOnVersionOutsideOpenRings} instances ran it outside the open rings (allowed ${s.expect.maxInstancesOnVersionOutsideOpenRings})`);
+      out.push(`${name}: ${rel.maxInstancesOnVersionOutsideOpenRings} instances ran it outside the open rings (allowed ${s.expect.maxInstancesOnVersionOutsideOpenRings})`);
     }
   }
   for (const n of s.expect.notifications) {
-    if (!r.notifications.some((x) => x.event === n.event && x.version === n.version && x.delivered === n.delivered)) {
-      out.push(`no ${n.delivered ? 'delivered' : 'undelivered'} ${n.event} notice for ${n.version}`);
+    if (!r.notifications.some((x) => x.event === n.event && x.version === n.version && x.image === n.image && x.delivered === n.delivered)) {
+      out.push(`no ${n.delivered ? 'delivered' : 'undelivered'} ${n.event} notice for ${releaseLabel(s, n.image, n.version)}`);
     }
   }
   for (const [event, most] of Object.entries(s.expect.maxNotices)) {
@@ -264,9 +273,10 @@ function ledgerCheck(c: ControlledRun): Report['ledger'] {
   return { rows, sequenceGaps, rewrittenAfterRestart, storageOutages: c.storageOutages, outagesRecorded };
 }
 
-function timing(s: ReleaseSummary, plan: ReleasePlan, scenario: Scenario, c: ControlledRun) {
+function timing(s: ReleaseSummary, image: string, scenario: Scenario, c: ControlledRun) {
+  const plan = scenario.plans.find((p) => p.image === image)?.plan ?? scenario.plans[0]!.plan;
   const lowerBoundMs = plan.rings.reduce((sum, ring) => sum + (parseDuration(ring.soak) ?? 0) + Math.max(0, ...ring.regions.map((r) => c.upgradeMsByRegion[r] ?? 0)), 0);
-  const at = scenario.publish.find((p) => p.version === s.version)?.at;
+  const at = scenario.publish.find((p) => p.version === s.version && p.image === image)?.at;
   const end = s.terminal ? s.transitions.at(-1)?.at : undefined;
   const durationMs = at !== undefined && end !== undefined ? Date.parse(end) - (c.t0 + (parseDuration(at) ?? 0)) : null;
   return { durationMs, lowerBoundMs, ratioToLowerBound: durationMs !== null && lowerBoundMs > 0 ? round3(durationMs / lowerBoundMs) : null };
@@ -309,7 +319,7 @@ export function renderReportHtml(r: Report, summaries: ReleaseSummary[], ledgers
   return renderDashboard({
     title: `Ringmaster rehearsal: ${r.scenario}`,
     generatedAt: r.simulatedEnd,
-    releases: summaries.map((s) => ({ summary: s, ledger: ledgers.get(s.version) ?? [] })),
+    releases: summaries.map((s) => ({ summary: s, ledger: ledgers.get(releaseKey(imageNameOf(s.versionId), s.version)) ?? [] })),
     extraHtml: comparison + pictures,
   });
 }

@@ -7,25 +7,29 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { OPERATOR_ACTIONS, parseDuration, type Phase } from '../core';
+import { OPERATOR_ACTIONS, parseDuration, type Phase, type ReleasePlan } from '../core';
+import { readPlanFile } from './plan-file';
 import { brokenVersions } from '../sim/behaviour';
 import { loadFleetFile, scenarioSpec, specIssueLines } from '../sim/fleet-spec';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, { error: 'expected a duration like "30m"' });
 const version = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a version like 1.7.0' });
+/** A gallery image definition's name (the last segment of a plan's `image`). */
+const imageName = z.string().min(1);
 const phase = z.enum(['pending', 'staging', 'opening', 'upgrading', 'soaking', 'awaiting-approval', 'held', 'paused', 'completed', 'demoted', 'aborted', 'superseded', 'failed']);
 
 export const scenarioSchema = z.strictObject({
   name: z.string(),
   description: z.string().default(''),
   fleet: z.string(),
-  plan: z.string(),
+  /** The release plan, or several (one per image definition): files relative to this one. */
+  plan: z.union([z.string(), z.array(z.string()).min(1)]),
   /** Simulated time the rehearsal may take at most. */
   duration: duration.default('12h'),
   /** Simulated time per lockstep step. */
   step: duration.default('30s'),
   /** Versions the build pipeline publishes (with the plan's convention; Azure alone: everywhere, not excluded). */
-  publish: z.array(z.strictObject({ at: duration, version })).default([]),
+  publish: z.array(z.strictObject({ at: duration, version, image: imageName.optional() })).default([]),
   /** Image Builder runs started by the app's monthly timer at these simulated times. */
   rebakeAt: z.array(duration).default([]),
   /** Extra simulator behaviour: health rules, behaviour, timeline — the simulator's own strict scenario format. */
@@ -48,6 +52,7 @@ export const scenarioSchema = z.strictObject({
       z
         .strictObject({
           version,
+          image: imageName.optional(),
           when: phase.optional(),
           after: duration.optional(),
           at: duration.optional(),
@@ -63,6 +68,8 @@ export const scenarioSchema = z.strictObject({
     releases: z.array(
       z.strictObject({
         version,
+        /** The image definition's name; needed when the scenario has several plans. */
+        image: imageName.optional(),
         finalState: phase,
         /** The last ring it opened (for a demoted release: where it was stopped). */
         demotedInRing: z.string().optional(),
@@ -85,13 +92,42 @@ export const scenarioSchema = z.strictObject({
     /** At most this many delivered notices of a kind (over every version), e.g. { demoted: 2 }. */
     maxNotices: z.record(z.string(), z.number().int().nonnegative()).default({}),
     maxInstancesOnVersionOutsideOpenRings: z.number().int().nonnegative().default(0),
-    notifications: z.array(z.strictObject({ event: z.string(), version, delivered: z.boolean().default(true) })).default([]),
+    notifications: z.array(z.strictObject({ event: z.string(), version, image: imageName.optional(), delivered: z.boolean().default(true) })).default([]),
     /** The bad version must reach at most this share of Azure alone's instances (blast radius ratio). */
     maxBlastRadiusRatio: z.number().positive().optional(),
   }),
 });
 
-export type Scenario = z.output<typeof scenarioSchema> & { file: string; fleetFile: string; planFile: string; badVersions: string[] };
+type Raw = z.output<typeof scenarioSchema>;
+type WithImage<T> = T & { image: string };
+
+/**
+ * A loaded scenario: every plan read and valid, every publication, operator action and expectation naming the
+ * image it is about (given, or the only plan's), and the releases the fleet's health model makes bad.
+ */
+export type Scenario = Omit<Raw, 'plan' | 'publish' | 'operator' | 'expect'> & {
+  file: string;
+  fleetFile: string;
+  plans: { file: string; plan: ReleasePlan; image: string }[];
+  publish: WithImage<Raw['publish'][number]>[];
+  operator: WithImage<Raw['operator'][number]>[];
+  expect: Omit<Raw['expect'], 'releases' | 'notifications'> & { releases: WithImage<Raw['expect']['releases'][number]>[]; notifications: WithImage<Raw['expect']['notifications'][number]>[] };
+  /** Releases (`releaseKey`) whose version the fleet's health rules make unhealthy somewhere. */
+  bad: string[];
+};
+
+/** A release of a rehearsal: an image definition's name and a version name (two images may share version names). */
+export const releaseKey = (image: string, version: string): string => `${image}@${version}`;
+
+/** How a release is named to people: its version, with its image when the scenario has several. */
+export function releaseLabel(s: Pick<Scenario, 'plans'>, image: string, version: string): string {
+  return s.plans.length > 1 ? `${image} ${version}` : version;
+}
+
+/** The image definition's name of a plan (or of a version id): the segment after `/images/`. */
+export function imageNameOf(id: string): string {
+  return /\/images\/([^/]+)/i.exec(id)?.[1] ?? id;
+}
 
 export const SCENARIO_DIR = 'examples/scenarios';
 
@@ -103,7 +139,7 @@ export class ScenarioError extends Error {}
  * resolved against `cwd` (default: `root`; the CLI passes the current directory); errors name the field and
  * suggest the nearest key.
  */
-export function loadScenario(nameOrFile: string, root = process.cwd(), cwd = root): Scenario {
+export function loadScenario(nameOrFile: string, root = process.cwd(), cwd = root, override: { plan?: string } = {}): Scenario {
   const byPath = /[./\\]/.test(nameOrFile);
   const file = byPath ? resolve(cwd, nameOrFile) : join(root, SCENARIO_DIR, `${nameOrFile}.yaml`);
   let doc: unknown;
@@ -124,10 +160,36 @@ export function loadScenario(nameOrFile: string, root = process.cwd(), cwd = roo
   } catch (err) {
     throw new ScenarioError(`${file}: its fleet ${fleetFile} cannot be used:\n  ${(err as Error).message}`);
   }
+  const planFiles = override.plan ? [resolve(cwd, override.plan)] : (typeof r.data.plan === 'string' ? [r.data.plan] : r.data.plan).map(at);
+  const plans = planFiles.map((f) => {
+    const read = readPlanFile(f);
+    if (!read.ok) throw new ScenarioError(`${file}: its plan ${f} is not valid:\n${read.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+    return { file: f, plan: read.plan, image: imageNameOf(read.plan.image) };
+  });
+  const images = plans.map((p) => p.image);
+  const problems: string[] = [];
+  /** The image an entry is about: its own, or the only plan's; with several plans it must say. */
+  const imageOf = (where: string, given: string | undefined): string => {
+    if (given !== undefined) {
+      if (!images.includes(given)) problems.push(`${where}.image: ${given} is not the image of a plan of this scenario (${images.join(', ')})`);
+      return given;
+    }
+    if (images.length > 1) problems.push(`${where}.image: required when the scenario has several plans (${images.join(', ')})`);
+    return images[0]!;
+  };
+  const publish = r.data.publish.map((p, i) => ({ ...p, image: imageOf(`publish[${i}]`, p.image) }));
+  const operator = r.data.operator.map((o, i) => ({ ...o, image: imageOf(`operator[${i}]`, o.image) }));
+  const releases = r.data.expect.releases.map((x, i) => ({ ...x, image: imageOf(`expect.releases[${i}]`, x.image) }));
+  const notifications = r.data.expect.notifications.map((x, i) => ({ ...x, image: imageOf(`expect.notifications[${i}]`, x.image) }));
+  if (problems.length) throw new ScenarioError(`${file} is not a valid scenario:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   // "Bad" is what the fleet's health model says, not what the scenario expects Ringmaster to decide.
-  const versions = [...new Set([...r.data.publish.map((p) => p.version), ...r.data.expect.releases.map((x) => x.version), ...(r.data.rebakeAt.length > 0 ? fleet.imageTemplates.flatMap((t) => t.versions ?? []) : [])])];
-  const badVersions = brokenVersions([...(r.data.sim?.health ?? []), ...fleet.health], versions);
-  return { ...r.data, file, fleetFile, planFile: at(r.data.plan), badVersions };
+  const rules = [...(r.data.sim?.health ?? []), ...fleet.health];
+  const rebuilt = r.data.rebakeAt.length > 0 ? fleet.imageTemplates.flatMap((t) => (t.versions ?? []).map((version) => ({ image: t.image, version }))) : [];
+  const bad = images.flatMap((image) => {
+    const versions = [...new Set([...publish, ...releases, ...rebuilt].filter((x) => x.image.toLowerCase() === image.toLowerCase()).map((x) => x.version))];
+    return brokenVersions(rules, versions, image).map((v) => releaseKey(image, v));
+  });
+  return { ...r.data, file, fleetFile, plans, publish, operator, expect: { ...r.data.expect, releases, notifications }, bad };
 }
 
 /** The scenario library (ROOT/examples/scenarios), sorted by name: what `rehearse --list` prints. */

@@ -56,17 +56,18 @@ function versionMatches(pattern: string, version: string): boolean {
  * verdict for that version overrides (the oracle's first-applying-rule-wins). "Bad" by the fleet, whatever a
  * release manager decides about it.
  */
-export function brokenVersions(rules: readonly HealthRuleSpec[], versions: readonly string[]): string[] {
+export function brokenVersions(rules: readonly HealthRuleSpec[], versions: readonly string[], image?: string): string[] {
   return versions.filter((v) => {
     let decided = false;
     for (const r of rules) {
       if (!versionMatches(r.version, v)) continue;
+      if (r.image !== undefined && image !== undefined && r.image.toLowerCase() !== image.toLowerCase()) continue;
       const named = r.version !== '*';
       if (named && (r.unhealthyPercent ?? 0) > 0) return true;
       if (decided || (r.healthy === undefined && r.unhealthyProbability === undefined)) continue;
       const unhealthy = r.healthy === false || (r.unhealthyProbability ?? 0) > 0;
       if (named && unhealthy) return true;
-      const unconditional = !r.regions && !r.scaleSets && r.from === undefined && r.until === undefined && r.afterUpgrade === undefined;
+      const unconditional = !r.image && !r.regions && !r.scaleSets && r.from === undefined && r.until === undefined && r.afterUpgrade === undefined;
       if (unconditional) decided = true;
     }
     return false;
@@ -76,6 +77,8 @@ export function brokenVersions(rules: readonly HealthRuleSpec[], versions: reado
 /** What the oracle needs to know about an instance to answer for it. */
 export interface HealthSubject {
   version: string;
+  /** The gallery image definition's name the instance runs. */
+  image: string;
   region: string;
   scaleSet: string;
   instanceId: string;
@@ -87,6 +90,7 @@ export interface HealthSubject {
 
 interface CompiledRule {
   spec: HealthRuleSpec;
+  image: string | undefined;
   regions: Set<string> | undefined;
   scaleSets: Set<string> | undefined;
   afterUpgradeMs: number | undefined;
@@ -99,6 +103,7 @@ function compile(spec: HealthRuleSpec): CompiledRule {
   const d = (v: string | number | undefined): number | undefined => (v === undefined ? undefined : parseDuration(v));
   return {
     spec,
+    image: spec.image?.toLowerCase(),
     regions: spec.regions ? new Set(spec.regions.map(normalizeRegion)) : undefined,
     scaleSets: spec.scaleSets ? new Set(spec.scaleSets.map((x) => x.toLowerCase())) : undefined,
     afterUpgradeMs: d(spec.afterUpgrade),
@@ -178,6 +183,7 @@ export class HealthOracle {
 
   private applies(c: CompiledRule, s: HealthSubject, region: string, set: string, nowMs: number): boolean {
     if (!versionMatches(c.spec.version, s.version)) return false;
+    if (c.image !== undefined && c.image !== s.image.toLowerCase()) return false;
     if (c.regions && !c.regions.has(region)) return false;
     if (c.scaleSets && !c.scaleSets.has(set)) return false;
     const since = nowMs - this.startMs;

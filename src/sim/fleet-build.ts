@@ -93,7 +93,7 @@ export function buildState(spec: FleetSpec, ids: SeededIds, start: number, healt
         }
         const setInstanceIds = instances.map((i) => i.instanceId);
         for (const i of instances) {
-          i.health = health.healthy({ version, region, scaleSet: name, instanceId: i.instanceId, setInstanceIds, reimagedAt: undefined }, start) ? 'healthy' : 'unhealthy';
+          i.health = health.healthy({ version, image: img.name, region, scaleSet: name, instanceId: i.instanceId, setInstanceIds, reimagedAt: undefined }, start) ? 'healthy' : 'unhealthy';
         }
         const up = grp.upgradePolicy;
         const set: ScaleSet = {

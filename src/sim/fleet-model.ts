@@ -169,6 +169,11 @@ export function imageDefinitionId(f: FleetState, image: string): string {
 export function versionId(f: FleetState, image: string, version: string): string {
   return `${imageDefinitionId(f, image)}/versions/${version}`;
 }
+/** The name of the gallery image definition the set's model refers to. */
+export function imageNameOf(s: ScaleSet): string {
+  return s.imageId.split('/').at(-1) ?? s.imageId;
+}
+
 export function scaleSetId(f: FleetState, s: ScaleSet): string {
   return `/subscriptions/${f.subscriptionId}/resourceGroups/${s.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${s.name}`;
 }

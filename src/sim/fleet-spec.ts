@@ -135,6 +135,8 @@ const imageTemplateSpec = z.strictObject({
 export const healthRuleSpec = z
   .strictObject({
     version: z.string().default('*'),
+    /** The gallery image definition (its name) the rule is about; default every image (version names repeat across images). */
+    image: z.string().min(1).optional(),
     regions: z.array(z.string()).optional(),
     scaleSets: z.array(z.string()).optional(),
     healthy: z.boolean().optional(),

@@ -9,6 +9,7 @@ import {
   compareVersions,
   counts,
   imageByKey,
+  imageNameOf,
   latestIn,
   type FleetState,
   type Instance,
@@ -185,7 +186,7 @@ export class UpgradeEngine {
   healthOf(set: ScaleSet, i: Instance): 'healthy' | 'unhealthy' {
     const now = this.d.clock.nowMs();
     if (i.forcedUnhealthyUntil !== undefined && i.forcedUnhealthyUntil > now) return 'unhealthy';
-    const subject = { version: i.version, region: set.location, scaleSet: set.name, instanceId: i.instanceId, setInstanceIds: this.idsOf(set), reimagedAt: i.reimagedAt };
+    const subject = { version: i.version, image: imageNameOf(set), region: set.location, scaleSet: set.name, instanceId: i.instanceId, setInstanceIds: this.idsOf(set), reimagedAt: i.reimagedAt };
     return this.d.health.healthy(subject, now) ? 'healthy' : 'unhealthy';
   }
 

@@ -9,6 +9,7 @@ import { summarize } from '../../src/app/release-summary';
 import { routeEvents, RecentIds, type RouterDeps } from '../../src/app/event-router';
 import { planCatalog } from '../../src/app/plan-catalog';
 import { reconcile } from '../../src/app/reconciler';
+import type { OrchestratorInput } from '../../src/app/release-orchestrator';
 import { releaseIdOf, type ReleaseInstance, type ReleaseRuntime } from '../../src/app/release-runtime';
 import { newRelease, type ReleaseEvent } from '../../src/core';
 import { IMAGE, loadPlan, versionId } from '../core/factories';
@@ -22,7 +23,8 @@ function world(versions: string[], old: string[] = ['1.6.4']) {
   const started: string[] = [];
   const signals: { id: string; event: ReleaseEvent }[] = [];
   const runtime: ReleaseRuntime = {
-    async start(id, input) {
+    async start(id, raw) {
+      const input = raw as OrchestratorInput;
       const existing = instances.get(id);
       if (existing && existing.status === 'Running') return false;
       started.push(id);

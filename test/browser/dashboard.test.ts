@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { loadPlanOrThrow } from '../../src/cli/plan-file';
 import { runRehearsal } from '../../src/local/rehearsal';
 import { renderReportHtml } from '../../src/local/report';
 import { loadScenario } from '../../src/local/scenario';
@@ -31,7 +30,6 @@ describe.skipIf(!haveChromium)('dashboard in a browser', () => {
     try {
       const result = await runRehearsal({
         scenario,
-        plan: loadPlanOrThrow(scenario.planFile),
         root,
         outDir,
         loadApp: () => requireApp(join(root, 'dist', 'index.js')),

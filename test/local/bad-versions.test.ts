@@ -21,12 +21,12 @@ describe('bad versions from the health model', () => {
   });
 
   it('the library: each scenario\'s bad versions are the ones its fleet breaks', () => {
-    const bad = Object.fromEntries(listScenarios(root).map((s) => [s.name, loadScenario(s.name, root).badVersions]));
+    const bad = Object.fromEntries(listScenarios(root).map((s) => [s.name, loadScenario(s.name, root).bad]));
     expect(bad).toMatchObject({
-      payments: ['1.7.0'],
-      'slow-burn': ['1.7.0'],
-      'supersede-while-breaching': ['1.7.0'],
-      'rebake-dropped-event': ['1.7.0'],
+      payments: ['payments-api@1.7.0'],
+      'slow-burn': ['payments-api@1.7.0'],
+      'supersede-while-breaching': ['payments-api@1.7.0'],
+      'rebake-dropped-event': ['payments-api@1.7.0'],
       'supersede-in-canary': [], // the scenario makes 1.7.0 healthy
       'outage-mid-batch': [], // an outage of old and new alike
       'alert-in-canary': [], // demoted on an alert: the health model has nothing against 1.7.1

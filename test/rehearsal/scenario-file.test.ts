@@ -8,7 +8,8 @@ import { exitCodeOf, listScenarios, loadScenario, ScenarioError, verdictOf } fro
 const root = join(__dirname, '../..');
 function write(body: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'rm-scenario-')), 's.yaml');
-  writeFileSync(file, `name: s\nfleet: ${join(root, 'examples/fleets/payments.yaml')}\nplan: p.yaml\n${body}\nexpect:\n  releases: []\n`);
+  const plan = /^plan:/m.test(body) ? '' : `plan: ${join(root, 'examples/payments.yaml')}\n`;
+  writeFileSync(file, `name: s\nfleet: ${join(root, 'examples/fleets/payments.yaml')}\n${plan}${body}\n${/^expect:/m.test(body) ? '' : 'expect:\n  releases: []\n'}`);
   return file;
 }
 
@@ -24,9 +25,24 @@ describe('scenario files', () => {
     expect(loadScenario(write('operator:\n  - { version: 1.7.1, at: 30m, action: demote }'), root).operator[0]).toMatchObject({ at: '30m', action: 'demote' });
   });
 
+  it('several plans: every publication, operator action and expectation names its image; one plan: the plan\'s', () => {
+    const one = loadScenario(write('publish:\n  - { at: 10m, version: 1.7.0 }'), root);
+    expect(one.publish[0]).toMatchObject({ version: '1.7.0', image: 'payments-api' });
+    const two = `plan: [${join(root, 'examples/payments.yaml')}, ${join(root, 'examples/plans/web-frontend.yaml')}]`;
+    expect(() => loadScenario(write(`${two}\npublish:\n  - { at: 10m, version: 1.7.0 }`), root)).toThrow(/publish\[0\]\.image: required when the scenario has several plans \(payments-api, web-frontend\)/);
+    expect(() => loadScenario(write(`${two}\npublish:\n  - { at: 10m, version: 1.7.0, image: web }`), root)).toThrow(/publish\[0\]\.image: web is not the image of a plan of this scenario/);
+    const s = loadScenario(write(`${two}\npublish:\n  - { at: 10m, version: 1.7.0, image: web-frontend }\nexpect:\n  releases:\n    - { version: 1.7.0, image: web-frontend, finalState: completed }`), root);
+    expect(s.plans.map((p) => p.image)).toEqual(['payments-api', 'web-frontend']);
+    expect(s.expect.releases[0]).toMatchObject({ image: 'web-frontend', version: '1.7.0' });
+  });
+
+  it('a plan that is missing or invalid is a ScenarioError naming it', () => {
+    expect(() => loadScenario(write('plan: nowhere.yaml'), root)).toThrow(/its plan .*nowhere\.yaml is not valid:\n {2}.*cannot read the file/);
+  });
+
   it('a fleet file that is missing is a ScenarioError naming it', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rm-scenario-')), 's.yaml');
-    writeFileSync(file, 'name: s\nfleet: nowhere.yaml\nplan: p.yaml\nexpect:\n  releases: []\n');
+    writeFileSync(file, `name: s\nfleet: nowhere.yaml\nplan: ${join(root, 'examples/payments.yaml')}\nexpect:\n  releases: []\n`);
     expect(() => loadScenario(file, root)).toThrow(ScenarioError);
     expect(() => loadScenario(file, root)).toThrow(/its fleet .*nowhere\.yaml cannot be used/);
   });

@@ -76,6 +76,24 @@ describe('rehearsal stories', () => {
     expect(report.notifications.map((n) => n.event)).toContain('paused');
   });
 
+  it('two-images: both images publish 1.7.0; payments-api\'s is demoted in its canary, web-frontend\'s ships; each reported apart', async () => {
+    const { status, report } = await rehearse('two-images');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const by = Object.fromEntries(report.releases.map((r) => [r.image, r]));
+    expect(report.releases.map((r) => `${r.image} ${r.version}`)).toEqual(['payments-api 1.7.0', 'web-frontend 1.7.0']);
+    expect(by['payments-api']).toMatchObject({ finalState: 'demoted', maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(by['payments-api']!.instancesUpgraded).toBeLessThanOrEqual(4);
+    expect(by['web-frontend']).toMatchObject({ finalState: 'completed', instancesUpgraded: 60, maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(by['web-frontend']!.rings.map((r) => r.name)).toEqual(['canary', 'early', 'broad-a', 'broad-b']);
+    // Notices name their image; the bad one's blast radius is its own instances only.
+    expect(report.notifications.filter((n) => n.event === 'demoted').every((n) => n.image === 'payments-api')).toBe(true);
+    expect(report.notifications.filter((n) => n.event === 'completed').map((n) => n.image)).toEqual(['web-frontend']);
+    expect(report.blastRadius.instancesOnBadVersion).toBe(by['payments-api']!.instancesUpgraded);
+    // The picture counts the two 1.7.0s apart.
+    const last = report.timeline.controlled.points.at(-1)!.counts;
+    expect(last.westus3).toMatchObject({ 'web-frontend 1.7.0': 10, 'payments-api 1.6.4': 20 });
+  });
+
   it('pinned-set: the pinned canary set is named and not waited for; 1.7.1 ships to the other 110 instances', async () => {
     const { status, report } = await rehearse('pinned-set');
     expect(status, report.failures.join('\n')).toBe(0);

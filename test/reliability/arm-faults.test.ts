@@ -50,7 +50,7 @@ describe('ARM faults at 20 % (429 with Retry-After, 500, latency)', () => {
       ['1.7.0', 'demoted', 0],
       ['1.7.1', 'completed', 0],
     ]);
-    expect(demotions(run.ledgers.get('1.7.0') ?? [])).toBe(1);
+    expect(demotions(run.ledgers.get('payments-api@1.7.0') ?? [])).toBe(1);
     for (const rows of run.ledgers.values()) expect(ledgerGaps(rows)).toEqual([]);
     // The faults fired: every kind at least once (the throttles with Retry-After: 1 all ten times).
     expect(Object.values(hits).every((n) => n > 0)).toBe(true);

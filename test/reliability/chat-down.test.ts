@@ -33,7 +33,7 @@ function checkDemotionFirst(rows: LedgerEntry[]): void {
 
 async function run(chat: Scenario['chat'], seed: number) {
   const r = await rehearseInProcess(scenarioWithSeed('notify-down', seed, chat));
-  const rows = r.ledgers.get('1.7.0') ?? [];
+  const rows = r.ledgers.get('payments-api@1.7.0') ?? [];
   const notices = rows.filter((x) => x.kind === 'notice').map((x) => x.payload as NoticePayload);
   console.log(`chat ${JSON.stringify(chat)}: ${r.report.outcome}; breach→demote ${r.report.timings.breachToDemoteMs.join(',')} ms simulated; notices ${notices.map((n) => `${n.notice}/${n.channel} round ${n.round} attempts ${n.attempts ?? 0} ${n.delivered ? 'delivered' : 'not delivered'}`).join('; ')}; wall ${r.report.wallMs} ms`);
   return { r, rows, notices };

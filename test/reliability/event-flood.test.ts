@@ -42,7 +42,7 @@ async function oracle(): Promise<{ commands: string[]; phase: string }> {
     stageTruth(sim);
     const settings = readAppSettings({ RINGMASTER_ARM_ENDPOINT: sim.url, RINGMASTER_ARM_CA_FILE: sim.caPath, RINGMASTER_SUBSCRIPTION_IDS: SUB, RINGMASTER_LRO_POLL_MS: '5' });
     const { ports } = buildDeps(settings, new MemoryLedger());
-    const { loadPlanOrThrow } = await import('../../src/cli/plan-file');
+    const { loadPlanOrThrow } = await import('../../src/local/plan-file');
     const plan = loadPlanOrThrow(`${__dirname}/../../examples/payments.yaml`);
     let state: ReleaseState = newRelease(plan, V170, sim.clock.now());
     const out: string[] = [];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDeps, readAppSettings, type AppDeps } from '../../src/app/wiring';
 import { secretSettingName } from '../../src/azure/settings';
-import { loadPlanOrThrow } from '../../src/cli/plan-file';
+import { loadPlanOrThrow } from '../../src/local/plan-file';
 import type { ReleasePlan } from '../../src/core';
 import type { LedgerEntry } from '../../src/ledger/ledger';
 import { MemoryLedger } from '../../src/ledger/ledger';
@@ -61,13 +61,11 @@ export async function rehearseInProcess(
   extra: Partial<Pick<RehearsalOptions, 'baseline' | 'restartAtMs' | 'onProgress'>> = {},
 ): Promise<InProcessRun> {
   const s = typeof scenario === 'string' ? loadScenario(scenario, root) : scenario;
-  const plan = loadPlanOrThrow(s.planFile);
   const outDir = mkdtempSync(join(tmpdir(), `rm-rel-${s.name}-`));
   const logs: string[] = [];
   let runtime: { url: string; functionKey: string } | undefined;
   const result = await runRehearsal({
     scenario: s,
-    plan,
     root,
     outDir,
     loadApp: appLoader(),

@@ -27,7 +27,7 @@ function check(run: InProcessRun, label: string): string[] {
     const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
     if (twice.length) problems.push(`${label} ${version}: notices delivered twice: ${twice.join(', ')}`);
   }
-  const v170 = run.ledgers.get('1.7.0') ?? [];
+  const v170 = run.ledgers.get('payments-api@1.7.0') ?? [];
   if (demotions(v170) !== 1) problems.push(`${label}: 1.7.0 demoted ${demotions(v170)} times`);
   return problems;
 }

@@ -46,7 +46,7 @@ describe('health rule spec', () => {
 
 describe('HealthOracle: an exact seeded share per scale set', () => {
   const ids = Array.from({ length: 10 }, (_, k) => `vm_${k}`);
-  const subject = (instanceId: string, version = '1.7.0') => ({ version, region: 'eastus', scaleSet: 'vmss-a', instanceId, setInstanceIds: ids, reimagedAt: 0 });
+  const subject = (instanceId: string, version = '1.7.0', image = 'api') => ({ version, image, region: 'eastus', scaleSet: 'vmss-a', instanceId, setInstanceIds: ids, reimagedAt: 0 });
 
   it('40 % of a set of ten is four instances, the same four for a seed', () => {
     const oracle = new HealthOracle(7, [healthRuleSpec.parse({ version: '1.7.0', unhealthyPercent: 40 })], 0);
@@ -55,6 +55,12 @@ describe('HealthOracle: an exact seeded share per scale set', () => {
     const again = new HealthOracle(7, [healthRuleSpec.parse({ version: '1.7.0', unhealthyPercent: 40 })], 0);
     expect(ids.filter((id) => !again.healthy(subject(id), H))).toEqual(bad);
     expect(ids.filter((id) => !oracle.healthy(subject(id, '1.6.4'), H))).toEqual([]);
+  });
+
+  it('image: a rule about one image definition leaves the same version name of another image alone', () => {
+    const oracle = new HealthOracle(7, [healthRuleSpec.parse({ version: '1.7.0', image: 'api', healthy: false })], 0);
+    expect(oracle.healthy(subject('vm_0', '1.7.0', 'api'), H)).toBe(false);
+    expect(oracle.healthy(subject('vm_0', '1.7.0', 'web'), H)).toBe(true);
   });
 
   it('afterUpgrade: in force only from that long after the reimage', () => {
