@@ -104,6 +104,13 @@ const healthSchema = z.strictObject({
   emptyRing: z.enum(['hold', 'skip', 'fail']).default('hold'),
   warmUp: duration.default('10m'),
   upgradeTimeout: duration.default('6h'),
+  /**
+   * How often instance evidence (each instance's health and version) is read while a ring upgrades and soaks, at
+   * the most: the release wakes this often when nothing else wakes it. 1m–1h: each read lists the ring's sets.
+   */
+  evidenceEvery: duration
+    .refine((s) => (parseDuration(s) ?? 0) >= 60_000 && (parseDuration(s) ?? 0) <= 3_600_000, { error: 'expected a duration from 1m to 1h' })
+    .default('5m'),
   alerts: z.array(z.string().min(1)).default([]),
   metrics: z.array(metricGateSchema).default([]),
 });

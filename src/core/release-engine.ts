@@ -748,12 +748,22 @@ function scheduleWake(ctx: Ctx): void {
   ctx.d.wakeAt = desiredWake(ctx);
 }
 
+/**
+ * When the release wants to look again with no signal: the end of its soak, hold or hand-over, an upgrade timeout, a
+ * freeze ahead — and, while a ring upgrades or soaks, the next instance evidence read (`health.evidenceEvery`): a
+ * slow burn raises no event.
+ */
 function desiredWake(ctx: Ctx): string | undefined {
   const { d } = ctx;
   const ring = d.rings[d.ring];
+  const evidenceAt = ctx.now.getTime() + (parseDuration(d.plan.health.evidenceEvery) ?? 300_000);
+  const earliest = (...times: (string | number | undefined)[]) => {
+    const at = Math.min(...times.map((t) => (t === undefined ? Infinity : typeof t === 'number' ? t : Date.parse(t))));
+    return Number.isFinite(at) ? new Date(at).toISOString() : undefined;
+  };
   switch (d.phase) {
     case 'soaking':
-      return ring?.soakUntil;
+      return earliest(ring?.soakUntil, evidenceAt);
     case 'handing-over':
       return d.handover?.until;
     case 'held':
@@ -766,9 +776,7 @@ function desiredWake(ctx: Ctx): string | undefined {
         .filter(([r]) => !ring.upgraded[r])
         .map(([, t]) => (timeout > 0 ? Date.parse(t) + timeout : Infinity));
       // A freeze or a window's end ahead: look at the open regions then (they may have to be taken back).
-      const hold = nextHoldStart(d.plan, ctx.now)?.getTime() ?? Infinity;
-      const at = Math.min(hold, ...times);
-      return Number.isFinite(at) ? new Date(at).toISOString() : undefined;
+      return earliest(nextHoldStart(d.plan, ctx.now)?.getTime(), evidenceAt, ...times);
     }
     default:
       return undefined;

@@ -3,7 +3,7 @@
  * its first batch and is demoted; 1.7.1 ships through every ring.
  */
 import { describe, expect, it } from 'vitest';
-import { decide, type Command, type ReleaseEvent, type ReleaseState } from '../../src/core';
+import { decide, validatePlan, type Command, type ReleaseEvent, type ReleaseState } from '../../src/core';
 import {
   T0,
   at,
@@ -53,8 +53,8 @@ describe('1.7.0 halts in the canary and is demoted', () => {
       { kind: 'set-regional-exclude', versionId: versionId('1.7.0'), regions: ['eastus'], excludeFromLatest: false, cause: 'open canary: eastus' },
     ]);
     expect(kinds(s.log[1]!.commands)).toEqual(['notify:started:slack', 'set-regional-exclude', 'notify:ring-opened:slack']);
-    // The wake-up is the upgrade timeout: 6 h after the canary opened, an upgrade that never completed is inconclusive.
-    expect(s.log[1]!.wakeAt).toBe(at(360));
+    // The wake-up is the next instance evidence read (health.evidenceEvery, 5m), well before the upgrade timeout.
+    expect(s.log[1]!.wakeAt).toBe(at(5));
   });
 
   it('demotes in the same decision that sees the Faulted upgrade: demote, cancel, then notify', () => {
@@ -94,10 +94,18 @@ describe('1.7.1 rolls through every ring', () => {
     [55, rollingUpgradeCompleted('vmss-eastus-2', at(16))],
   ]);
 
-  it('soaks the canary 30 minutes once both eastus scale sets completed, with a wake-up at the end of soak', () => {
+  it('soaks the canary 30 minutes once both eastus scale sets completed, waking for evidence every 5 minutes and at the end of soak', () => {
     expect(canary.state.phase).toBe('soaking');
     expect(canary.log.at(-1)!.commands).toEqual([]);
-    expect(canary.log.at(-1)!.wakeAt).toBe(at(85));
+    expect(canary.log.at(-1)!.wakeAt).toBe(at(60));
+    expect(decide(canary.state, { kind: 'wake-up' }, new Date(at(82))).state.wakeAt).toBe(at(85));
+  });
+
+  it('health.evidenceEvery sets that cadence; without it the upgrade timeout would be the only wake-up', () => {
+    const hourly = planWith({ health: { ...plan.health, evidenceEvery: '1h' } });
+    const opened = [paymentsFleet(hourly), published('1.7.1', ALL)].reduce((st, e) => decide(st, e, T0).state, newRelease(hourly, versionId('1.7.1'), T0));
+    expect(opened.wakeAt).toBe(at(60));
+    expect(validatePlan({ ...hourly, health: { ...hourly.health, evidenceEvery: '10s' } }).ok).toBe(false);
   });
 
   it('does not open the next ring before the soak ends', () => {
