@@ -750,8 +750,9 @@ function scheduleWake(ctx: Ctx): void {
 
 /**
  * When the release wants to look again with no signal: the end of its soak, hold or hand-over, an upgrade timeout, a
- * freeze ahead — and, while a ring upgrades or soaks, the next instance evidence read (`health.evidenceEvery`): a
- * slow burn raises no event.
+ * freeze ahead — and, while a ring soaks or its upgrades have started, the next instance evidence read
+ * (`health.evidenceEvery`): a slow burn raises no event. Before any set of the ring took the version there is no
+ * evidence to read (with `drive: off` the platform's pickup alone can take an hour).
  */
 function desiredWake(ctx: Ctx): string | undefined {
   const { d } = ctx;
@@ -775,8 +776,10 @@ function desiredWake(ctx: Ctx): string | undefined {
       const times = Object.entries(ring.opened)
         .filter(([r]) => !ring.upgraded[r])
         .map(([, t]) => (timeout > 0 ? Date.parse(t) + timeout : Infinity));
+      // Evidence matters once instances run the version: a set of an open region has started its upgrade.
+      const rolling = Object.keys(ring.opened).some((r) => (d.fleetByRegion[r] ?? []).some((id) => d.scaleSets[id]?.upgrade !== undefined));
       // A freeze or a window's end ahead: look at the open regions then (they may have to be taken back).
-      return earliest(nextHoldStart(d.plan, ctx.now)?.getTime(), evidenceAt, ...times);
+      return earliest(nextHoldStart(d.plan, ctx.now)?.getTime(), rolling ? evidenceAt : undefined, ...times);
     }
     default:
       return undefined;

@@ -53,8 +53,10 @@ describe('1.7.0 halts in the canary and is demoted', () => {
       { kind: 'set-regional-exclude', versionId: versionId('1.7.0'), regions: ['eastus'], excludeFromLatest: false, cause: 'open canary: eastus' },
     ]);
     expect(kinds(s.log[1]!.commands)).toEqual(['notify:started:slack', 'set-regional-exclude', 'notify:ring-opened:slack']);
-    // The wake-up is the next instance evidence read (health.evidenceEvery, 5m), well before the upgrade timeout.
-    expect(s.log[1]!.wakeAt).toBe(at(5));
+    // Nothing runs 1.7.0 yet (no evidence to read): the wake-up is the upgrade timeout, 6 h after the canary opened.
+    expect(s.log[1]!.wakeAt).toBe(at(360));
+    // Once a canary set rolls, the next instance evidence read (health.evidenceEvery, 5m) comes first.
+    expect(s.log[3]!.wakeAt).toBe(at(35));
   });
 
   it('demotes in the same decision that sees the Faulted upgrade: demote, cancel, then notify', () => {
@@ -101,10 +103,11 @@ describe('1.7.1 rolls through every ring', () => {
     expect(decide(canary.state, { kind: 'wake-up' }, new Date(at(82))).state.wakeAt).toBe(at(85));
   });
 
-  it('health.evidenceEvery sets that cadence; without it the upgrade timeout would be the only wake-up', () => {
+  it('health.evidenceEvery sets that cadence once a set rolls; before, the upgrade timeout is the only wake-up', () => {
     const hourly = planWith({ health: { ...plan.health, evidenceEvery: '1h' } });
-    const opened = [paymentsFleet(hourly), published('1.7.1', ALL)].reduce((st, e) => decide(st, e, T0).state, newRelease(hourly, versionId('1.7.1'), T0));
-    expect(opened.wakeAt).toBe(at(60));
+    const opened = [paymentsFleet(hourly), published('1.7.1', ALL), replicated('1.7.1', 'eastus')].reduce((st, e) => decide(st, e, T0).state, newRelease(hourly, versionId('1.7.1'), T0));
+    expect(opened.wakeAt).toBe(at(360));
+    expect(decide(opened, rollingForward('vmss-eastus-1', at(25)), new Date(at(30))).state.wakeAt).toBe(at(90));
     expect(validatePlan({ ...hourly, health: { ...hourly.health, evidenceEvery: '10s' } }).ok).toBe(false);
   });
 
