@@ -93,9 +93,11 @@ var systemTopicResourceGroup = createSystemTopic ? resourceGroupName : split(exi
 var alertResourceGroupName = 'rg-ringmaster-alerts-${environmentName}'
 var customTopicName = 'evgt-ringmaster-${token}'
 // Role definition names (GUIDs) and ids: custom-roles.bicep creates them under these names.
-var ringmasterRoleGuid = guid(subscription().id, 'ringmaster-release-operator', environmentName)
+var galleryRoleGuid = guid(subscription().id, 'ringmaster-gallery-operator', environmentName)
+var fleetRoleGuid = guid(subscription().id, 'ringmaster-fleet-operator', environmentName)
 var imageBuilderRoleGuid = guid(subscription().id, 'ringmaster-image-builder', environmentName)
-var ringmasterRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ringmasterRoleGuid)
+var galleryRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', galleryRoleGuid)
+var fleetRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', fleetRoleGuid)
 var imageBuilderRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', imageBuilderRoleGuid)
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -118,9 +120,11 @@ module roles 'modules/custom-roles.bicep' = {
   name: 'custom-roles'
   params: {
     environmentName: environmentName
-    ringmasterRoleGuid: ringmasterRoleGuid
+    galleryRoleGuid: galleryRoleGuid
+    fleetRoleGuid: fleetRoleGuid
     imageBuilderRoleGuid: imageBuilderRoleGuid
-    ringmasterAssignableScopes: union(galleryRgs, fleetScopes, [rg.id])
+    galleryAssignableScopes: galleryRgs
+    fleetAssignableScopes: fleetScopes
     imageBuilderAssignableScopes: union(galleryRgs, stagingScopes)
   }
 }
@@ -173,7 +177,6 @@ module eventing 'modules/eventing.bicep' = {
     customTopicName: customTopicName
     appPrincipalId: appIdentity.outputs.principalId
     appIdentityId: appIdentityId
-    ringmasterRoleId: ringmasterRoleId
     storageAccountName: hostStorageName
     deadLetterContainerName: deadLetterContainerName
   }
@@ -210,7 +213,7 @@ module app 'modules/function-app.bicep' = {
   }
 }
 
-// Ringmaster's role: on each gallery resource group …
+// Ringmaster's gallery role on each gallery resource group …
 module galleryAssignments 'modules/role-assignment-rg.bicep' = [
   for id in galleryRgs: {
     name: 'rm-gallery-${uniqueString(id)}'
@@ -218,14 +221,14 @@ module galleryAssignments 'modules/role-assignment-rg.bicep' = [
     params: {
       principalId: appIdentity.outputs.principalId
       principalKey: appIdentityId
-      roleDefinitionId: ringmasterRoleId
+      roleDefinitionId: galleryRoleId
       description: 'Ringmaster reads, opens and demotes gallery image versions and runs Image Builder templates here.'
     }
     dependsOn: [roles]
   }
 ]
 
-// … and on the fleet: each subscription, or only the named resource groups.
+// … and its fleet role on the fleet: each subscription, or only the named resource groups.
 module fleetSubscriptionAssignments 'modules/role-assignment-sub.bicep' = [
   for id in (empty(fleetRgs) ? fleetSubs : []): {
     name: 'rm-fleet-${uniqueString(id)}'
@@ -233,7 +236,7 @@ module fleetSubscriptionAssignments 'modules/role-assignment-sub.bicep' = [
     params: {
       principalId: appIdentity.outputs.principalId
       principalKey: appIdentityId
-      roleDefinitionId: ringmasterRoleId
+      roleDefinitionId: fleetRoleId
       description: 'Ringmaster reads scale sets and rolling upgrades, cancels or starts OS upgrades, reads metrics.'
     }
     dependsOn: [roles]
@@ -247,7 +250,7 @@ module fleetGroupAssignments 'modules/role-assignment-rg.bicep' = [
     params: {
       principalId: appIdentity.outputs.principalId
       principalKey: appIdentityId
-      roleDefinitionId: ringmasterRoleId
+      roleDefinitionId: fleetRoleId
       description: 'Ringmaster reads scale sets and rolling upgrades, cancels or starts OS upgrades, reads metrics.'
     }
     dependsOn: [roles]
@@ -312,7 +315,8 @@ output RINGMASTER_CUSTOM_TOPIC string = eventing.outputs.customTopicName
 output RINGMASTER_CUSTOM_TOPIC_ENDPOINT string = eventing.outputs.customTopicEndpoint
 output RINGMASTER_KEY_VAULT string = vault.outputs.keyVaultName
 output RINGMASTER_APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
-output RINGMASTER_ROLE_ID string = roles.outputs.ringmasterRoleId
+output RINGMASTER_GALLERY_ROLE_ID string = roles.outputs.galleryRoleId
+output RINGMASTER_FLEET_ROLE_ID string = roles.outputs.fleetRoleId
 output RINGMASTER_IMAGE_BUILDER_IDENTITY_ID string = imageBuilder.?outputs.id ?? ''
 output RINGMASTER_ALERT_SUBSCRIPTION_IDS string = join(fleetSubs, ',')
 output RINGMASTER_ALERT_RULE string = alertRuleName

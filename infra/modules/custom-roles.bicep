@@ -1,9 +1,13 @@
-// The two custom roles: Ringmaster's own (exactly the actions the adapters call, kept in src/azure/arm-actions.ts and
-// compared with the compiled role by test/infra/role.test.ts) and the Image Builder identity's (publish versions, nothing more).
+// The custom roles: Ringmaster's two, one per scope it works on (the gallery resource groups, the fleet), together
+// exactly the actions the adapters call (src/azure/arm-actions.ts, compared with the compiled roles by
+// test/infra/role.test.ts), and the Image Builder identity's (publish versions, nothing more).
 targetScope = 'subscription'
 
-@description('Scopes the Ringmaster role may be assigned at: gallery resource groups, fleet subscriptions or resource groups, the app resource group (custom topic).')
-param ringmasterAssignableScopes array
+@description('Scopes the gallery role may be assigned at: the gallery resource groups.')
+param galleryAssignableScopes array
+
+@description('Scopes the fleet role may be assigned at: the fleet subscriptions, or its resource groups.')
+param fleetAssignableScopes array
 
 @description('Scopes the Image Builder role may be assigned at: the gallery and staging resource groups.')
 param imageBuilderAssignableScopes array
@@ -11,8 +15,9 @@ param imageBuilderAssignableScopes array
 @description('Distinguishes the roles of two environments in one tenant.')
 param environmentName string
 
-@description('Name (a GUID) of Ringmaster\'s role definition; main.bicep derives it and assigns the role by it.')
-param ringmasterRoleGuid string
+@description('Names (GUIDs) of Ringmaster\'s role definitions; main.bicep derives them and assigns the roles by them.')
+param galleryRoleGuid string
+param fleetRoleGuid string
 
 @description('Name (a GUID) of the Image Builder role definition.')
 param imageBuilderRoleGuid string
@@ -20,18 +25,41 @@ param imageBuilderRoleGuid string
 // Role definition names are GUIDs; roleName must be unique in the tenant, so it carries a hash of the subscription as
 // well as the environment (two subscriptions of one tenant may both use the environment name prod).
 var subscriptionTag = uniqueString(subscription().id)
-resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: ringmasterRoleGuid
+
+// test/infra/role.test.ts compares each list, as compiled, with requiredRoleActions('gallery' | 'fleet') of
+// src/azure/arm-actions.ts. Publishing to Ringmaster's own topic is the built-in EventGrid Data Sender (eventing.bicep).
+resource galleryRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: galleryRoleGuid
   properties: {
-    roleName: 'Ringmaster release operator (${environmentName}, ${subscriptionTag})'
-    description: 'Reads and demotes gallery image versions, reads scale sets and their rolling upgrades, cancels or starts OS upgrades, runs Image Builder templates, reads metrics and publishes to the Ringmaster topic. Generated from src/azure/arm-actions.ts. Environment ${environmentName} of subscription ${subscription().subscriptionId}.'
+    roleName: 'Ringmaster gallery operator (${environmentName}, ${subscriptionTag})'
+    description: 'Reads, opens and demotes gallery image versions; runs and reads Image Builder templates. Assigned on the gallery resource groups only. Generated from src/azure/arm-actions.ts. Environment ${environmentName} of subscription ${subscription().subscriptionId}.'
     type: 'CustomRole'
     permissions: [
       {
-        // test/infra/role.test.ts compares this list, as compiled, with requiredRoleActions() of src/azure/arm-actions.ts.
         actions: [
           'Microsoft.Compute/galleries/images/versions/read'
           'Microsoft.Compute/galleries/images/versions/write'
+          'Microsoft.VirtualMachineImages/imageTemplates/read'
+          'Microsoft.VirtualMachineImages/imageTemplates/run/action'
+        ]
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+    assignableScopes: galleryAssignableScopes
+  }
+}
+
+resource fleetRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: fleetRoleGuid
+  properties: {
+    roleName: 'Ringmaster fleet operator (${environmentName}, ${subscriptionTag})'
+    description: 'Finds scale sets (Resource Graph), reads them, their VMs, rolling upgrades, OS upgrade history and metrics; starts or cancels OS upgrades. Assigned on the fleet subscriptions or resource groups only. Generated from src/azure/arm-actions.ts. Environment ${environmentName} of subscription ${subscription().subscriptionId}.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
           'Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'
           'Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read'
           'Microsoft.Compute/virtualMachineScaleSets/read'
@@ -41,17 +69,13 @@ resource ringmasterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Compute/virtualMachines/read'
           'Microsoft.Insights/metrics/read'
           'Microsoft.ResourceGraph/resources/read'
-          'Microsoft.VirtualMachineImages/imageTemplates/read'
-          'Microsoft.VirtualMachineImages/imageTemplates/run/action'
         ]
         notActions: []
-        dataActions: [
-          'Microsoft.EventGrid/events/send/action'
-        ]
+        dataActions: []
         notDataActions: []
       }
     ]
-    assignableScopes: ringmasterAssignableScopes
+    assignableScopes: fleetAssignableScopes
   }
 }
 
@@ -83,5 +107,6 @@ resource imageBuilderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' =
   }
 }
 
-output ringmasterRoleId string = ringmasterRole.id
+output galleryRoleId string = galleryRole.id
+output fleetRoleId string = fleetRole.id
 output imageBuilderRoleId string = imageBuilderRole.id

@@ -13,7 +13,6 @@ param customTopicName string
 param appPrincipalId string
 @description('Resource id of the app identity (names the role assignment).')
 param appIdentityId string
-param ringmasterRoleId string
 
 @description('The host storage account: the topics dead-letter undeliverable events to its container with their own identities.')
 param storageAccountName string
@@ -42,14 +41,16 @@ resource customTopic 'Microsoft.EventGrid/topics@2025-02-15' = {
   }
 }
 
-// The app publishes with Microsoft.EventGrid/events/send/action, a data action of Ringmaster's role.
+// The app publishes with Microsoft.EventGrid/events/send/action: the built-in EventGrid Data Sender, whose one data
+// action that is, on this topic only (src/azure/arm-actions.ts: the 'topic' scope).
+var eventGridDataSender = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'd5a91429-5739-47e2-a06b-3470a27159e7')
 resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(customTopic.id, appIdentityId, ringmasterRoleId)
+  name: guid(customTopic.id, appIdentityId, eventGridDataSender)
   scope: customTopic
   properties: {
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
-    roleDefinitionId: ringmasterRoleId
+    roleDefinitionId: eventGridDataSender
     description: 'Ringmaster publishes its own CloudEvents to this topic.'
   }
 }

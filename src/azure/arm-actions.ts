@@ -4,7 +4,16 @@
  * See https://learn.microsoft.com/azure/role-based-access-control/permissions/compute
  */
 
+/**
+ * Where an operation's grant is assigned: `gallery` (the gallery resource groups: versions, Image Builder templates),
+ * `fleet` (the fleet's subscriptions or resource groups: scale sets, their VMs and metrics, Resource Graph) or `topic`
+ * (Ringmaster's custom Event Grid topic). The deployment has one role per scope (custom-roles.bicep; the topic's is
+ * the built-in EventGrid Data Sender), so no scope grants what another one's operations need.
+ */
+export type RoleScope = 'gallery' | 'fleet' | 'topic';
+
 export interface OperationPermissions {
+  scope: RoleScope;
   /** Control-plane actions (role `actions`). The first is the one a 403 most likely means. */
   actions: readonly string[];
   /** Data-plane actions (role `dataActions`). */
@@ -16,27 +25,27 @@ const VERSION_WRITE = 'Microsoft.Compute/galleries/images/versions/write';
 const VMSS_READ = 'Microsoft.Compute/virtualMachineScaleSets/read';
 
 export const ARM_ACTIONS = {
-  'gallery.getVersion': { actions: [VERSION_READ] },
-  'gallery.listVersions': { actions: [VERSION_READ] },
-  'gallery.setTargetRegions': { actions: [VERSION_WRITE, VERSION_READ] },
-  'gallery.setRegionalExcludeFromLatest': { actions: [VERSION_WRITE, VERSION_READ] },
-  'gallery.addTargetRegions': { actions: [VERSION_WRITE, VERSION_READ] },
-  'gallery.demote': { actions: [VERSION_WRITE, VERSION_READ] },
+  'gallery.getVersion': { scope: 'gallery', actions: [VERSION_READ] },
+  'gallery.listVersions': { scope: 'gallery', actions: [VERSION_READ] },
+  'gallery.setTargetRegions': { scope: 'gallery', actions: [VERSION_WRITE, VERSION_READ] },
+  'gallery.setRegionalExcludeFromLatest': { scope: 'gallery', actions: [VERSION_WRITE, VERSION_READ] },
+  'gallery.addTargetRegions': { scope: 'gallery', actions: [VERSION_WRITE, VERSION_READ] },
+  'gallery.demote': { scope: 'gallery', actions: [VERSION_WRITE, VERSION_READ] },
   // Resource Graph returns only what the caller may read, so it needs read on the scale sets too.
-  'fleet.findScaleSets': { actions: ['Microsoft.ResourceGraph/resources/read', VMSS_READ] },
-  'fleet.getLatestRollingUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read'] },
-  'fleet.getScaleSet': { actions: [VMSS_READ] },
-  'fleet.listInstances': { actions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'] },
+  'fleet.findScaleSets': { scope: 'fleet', actions: ['Microsoft.ResourceGraph/resources/read', VMSS_READ] },
+  'fleet.getLatestRollingUpgrade': { scope: 'fleet', actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/read'] },
+  'fleet.getScaleSet': { scope: 'fleet', actions: [VMSS_READ] },
+  'fleet.listInstances': { scope: 'fleet', actions: ['Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'] },
   // A Flexible set's instances are VMs: the VM list filtered to the set.
-  'fleet.listFlexibleInstances': { actions: ['Microsoft.Compute/virtualMachines/read'] },
-  'fleet.listOSUpgradeHistory': { actions: ['Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read'] },
-  'fleet.cancelRollingUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'] },
-  'fleet.startOSUpgrade': { actions: ['Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'] },
-  'imageBuilder.runTemplate': { actions: ['Microsoft.VirtualMachineImages/imageTemplates/run/action'] },
-  'imageBuilder.getLastRunStatus': { actions: ['Microsoft.VirtualMachineImages/imageTemplates/read'] },
-  'monitor.readMetric': { actions: ['Microsoft.Insights/metrics/read'] },
+  'fleet.listFlexibleInstances': { scope: 'fleet', actions: ['Microsoft.Compute/virtualMachines/read'] },
+  'fleet.listOSUpgradeHistory': { scope: 'fleet', actions: ['Microsoft.Compute/virtualMachineScaleSets/osUpgradeHistory/read'] },
+  'fleet.cancelRollingUpgrade': { scope: 'fleet', actions: ['Microsoft.Compute/virtualMachineScaleSets/rollingUpgrades/cancel/action'] },
+  'fleet.startOSUpgrade': { scope: 'fleet', actions: ['Microsoft.Compute/virtualMachineScaleSets/osRollingUpgrade/action'] },
+  'imageBuilder.runTemplate': { scope: 'gallery', actions: ['Microsoft.VirtualMachineImages/imageTemplates/run/action'] },
+  'imageBuilder.getLastRunStatus': { scope: 'gallery', actions: ['Microsoft.VirtualMachineImages/imageTemplates/read'] },
+  'monitor.readMetric': { scope: 'fleet', actions: ['Microsoft.Insights/metrics/read'] },
   // Entra auth to a custom topic needs the data action (role "EventGrid Data Sender"); key auth needs none.
-  'events.publish': { actions: [], dataActions: ['Microsoft.EventGrid/events/send/action'] },
+  'events.publish': { scope: 'topic', actions: [], dataActions: ['Microsoft.EventGrid/events/send/action'] },
 } as const satisfies Record<string, OperationPermissions>;
 
 /**
@@ -45,7 +54,7 @@ export const ARM_ACTIONS = {
  */
 export const CLI_ACTIONS = {
   // Azure's region pairs (`metadata.pairedRegion`); any reader of the subscription may list them.
-  'locations.listLocations': { actions: ['Microsoft.Resources/subscriptions/locations/read'] },
+  'locations.listLocations': { scope: 'fleet', actions: ['Microsoft.Resources/subscriptions/locations/read'] },
 } as const satisfies Record<string, OperationPermissions>;
 
 export type PortOperation = keyof typeof ARM_ACTIONS | keyof typeof CLI_ACTIONS;
@@ -56,11 +65,12 @@ export function primaryAction(operation: PortOperation): string {
   return p.actions[0] ?? p.dataActions?.[0] ?? 'unknown';
 }
 
-/** Every action and data action the adapters use, sorted and unique: the custom role's exact grant. */
-export function requiredRoleActions(): { actions: string[]; dataActions: string[] } {
+/** Every action and data action the app's adapters use (of one scope, or all), sorted and unique: a role's exact grant. */
+export function requiredRoleActions(scope?: RoleScope): { actions: string[]; dataActions: string[] } {
   const actions = new Set<string>();
   const dataActions = new Set<string>();
   for (const p of Object.values(ARM_ACTIONS) as OperationPermissions[]) {
+    if (scope !== undefined && p.scope !== scope) continue;
     p.actions.forEach((a) => actions.add(a));
     p.dataActions?.forEach((a) => dataActions.add(a));
   }

@@ -18,12 +18,18 @@ describeWithArm('custom roles (compiled ARM JSON)', (arm) => {
     expect(found, guidParam).toHaveLength(1);
     return found[0] as ArmResource & { properties: RoleProperties };
   };
-  const ringmaster = () => role('ringmasterRoleGuid');
+  const gallery = () => role('galleryRoleGuid');
+  const fleet = () => role('fleetRoleGuid');
   const imageBuilder = () => role('imageBuilderRoleGuid');
+  /** The built-in EventGrid Data Sender: its one data action is Microsoft.EventGrid/events/send/action. */
+  const EVENTGRID_DATA_SENDER = 'd5a91429-5739-47e2-a06b-3470a27159e7';
 
-  it('Ringmaster\'s role grants exactly the actions of src/azure/arm-actions.ts, no more, no fewer, no wildcard', () => {
-    const { actions, dataActions } = requiredRoleActions();
-    const [p, ...more] = ringmaster().properties.permissions;
+  it.each([
+    ['gallery', gallery],
+    ['fleet', fleet],
+  ] as const)('the %s role grants exactly that scope\'s actions of src/azure/arm-actions.ts, no more, no fewer, no wildcard', (scope, r) => {
+    const { actions, dataActions } = requiredRoleActions(scope);
+    const [p, ...more] = r().properties.permissions;
     expect(more).toEqual([]);
     expect([...(p?.actions ?? [])].sort()).toEqual(actions);
     expect([...(p?.dataActions ?? [])].sort()).toEqual(dataActions);
@@ -32,34 +38,47 @@ describeWithArm('custom roles (compiled ARM JSON)', (arm) => {
     expect(JSON.stringify(p)).not.toContain('*');
   });
 
-  it('covers every port operation (a new operation without its action fails here first)', () => {
-    const p = ringmaster().properties.permissions[0]!;
-    const granted = new Set([...p.actions, ...(p.dataActions ?? [])]);
+  it('the roles together grant exactly what the adapters call: the two custom roles, and the topic\'s send (EventGrid Data Sender)', () => {
+    const all = requiredRoleActions();
+    const granted = [gallery(), fleet()].flatMap((r) => r.properties.permissions[0]!.actions);
+    expect([...new Set(granted)].sort()).toEqual(all.actions);
+    expect(requiredRoleActions('topic')).toEqual({ actions: [], dataActions: ['Microsoft.EventGrid/events/send/action'] });
+    expect(all.dataActions).toEqual(['Microsoft.EventGrid/events/send/action']);
+    // A new operation without its action in its scope's role fails here first.
     for (const [op, port] of Object.entries(ARM_ACTIONS)) {
-      for (const a of [...port.actions, ...('dataActions' in port ? port.dataActions : [])]) expect(granted.has(a), `${op}: ${a}`).toBe(true);
+      if (port.scope === 'topic') continue;
+      const p = (port.scope === 'gallery' ? gallery() : fleet()).properties.permissions[0]!;
+      for (const a of port.actions) expect(p.actions, `${op}: ${a}`).toContain(a);
     }
+    // No action of one scope in the other's role: a gallery write is never granted over the fleet.
+    expect(fleet().properties.permissions[0]!.actions.filter((a) => a.startsWith('Microsoft.Compute/galleries'))).toEqual([]);
+    expect(gallery().properties.permissions[0]!.actions.filter((a) => a.includes('virtualMachine'))).toEqual([]);
   });
 
   it('role names are unique per subscription in the tenant: environment and a hash of the subscription', () => {
     expect(roles().variables?.subscriptionTag).toBe('[uniqueString(subscription().id)]');
-    for (const r of [ringmaster(), imageBuilder()]) {
+    for (const r of [gallery(), fleet(), imageBuilder()]) {
       const name = parseExpression(r.properties.roleName);
       expect(print(name)).toContain("parameters('environmentName')");
       expect(print(name)).toContain("variables('subscriptionTag')");
       expect(r.properties.type).toBe('CustomRole');
     }
     // The definitions' GUIDs are per subscription and environment too.
-    for (const v of ['ringmasterRoleGuid', 'imageBuilderRoleGuid']) {
+    for (const v of ['galleryRoleGuid', 'fleetRoleGuid', 'imageBuilderRoleGuid']) {
       const g = callsOf(parseExpression(String(arm().variables?.[v])), 'guid')[0];
       expect(g && print(g), v).toMatch(/^guid\(subscription\(\)\.id, '[a-z-]+', parameters\('environmentName'\)\)$/);
     }
   });
 
   it('assignments name the role definitions custom-roles creates', () => {
-    expect(arm().variables?.ringmasterRoleId).toBe("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('ringmasterRoleGuid'))]");
+    expect(arm().variables?.galleryRoleId).toBe("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('galleryRoleGuid'))]");
+    expect(arm().variables?.fleetRoleId).toBe("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('fleetRoleGuid'))]");
     expect(arm().variables?.imageBuilderRoleId).toBe("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('imageBuilderRoleGuid'))]");
     const params = moduleNamed(arm(), 'custom-roles').properties?.parameters as Record<string, { value: string }>;
-    expect(params.ringmasterRoleGuid?.value).toBe("[variables('ringmasterRoleGuid')]");
+    expect(params.galleryRoleGuid?.value).toBe("[variables('galleryRoleGuid')]");
+    expect(params.fleetRoleGuid?.value).toBe("[variables('fleetRoleGuid')]");
+    expect(params.galleryAssignableScopes?.value).toBe("[variables('galleryRgs')]");
+    expect(params.fleetAssignableScopes?.value).toBe("[variables('fleetScopes')]");
     expect(params.imageBuilderRoleGuid?.value).toBe("[variables('imageBuilderRoleGuid')]");
   });
 
@@ -67,7 +86,7 @@ describeWithArm('custom roles (compiled ARM JSON)', (arm) => {
   const loops = () => new Map(resourcesOf(arm()).filter((r) => r.copy).map((r) => [r.copy!.name, r]));
   const roleOf = (r: ArmResource) => (r.properties?.parameters as Record<string, { value: string }>).roleDefinitionId?.value;
 
-  it('Ringmaster\'s role: on each gallery resource group, on the fleet (subscriptions or resource groups), on the custom topic', () => {
+  it('the gallery role on each gallery resource group only, the fleet role on the fleet only (subscriptions or resource groups), EventGrid Data Sender on the custom topic only', () => {
     const l = loops();
     const gallery = l.get('galleryAssignments')!;
     expect(gallery.subscriptionId).toBe("[split(variables('galleryRgs')[copyIndex()], '/')[2]]");
@@ -78,10 +97,12 @@ describeWithArm('custom roles (compiled ARM JSON)', (arm) => {
     const fleetSubs = l.get('fleetSubscriptionAssignments')!;
     expect(fleetSubs.copy?.count).toBe("[length(if(empty(variables('fleetRgs')), variables('fleetSubs'), createArray()))]");
     expect(fleetSubs.resourceGroup).toBeUndefined();
-    for (const r of [gallery, fleetRgs, fleetSubs]) expect(roleOf(r)).toBe("[variables('ringmasterRoleId')]");
+    expect(roleOf(gallery)).toBe("[variables('galleryRoleId')]");
+    for (const r of [fleetRgs, fleetSubs]) expect(roleOf(r)).toBe("[variables('fleetRoleId')]");
     const [topic] = ofType(moduleTemplate(arm(), 'eventing'), 'Microsoft.Authorization/roleAssignments');
     expect(topic?.scope).toBe("[resourceId('Microsoft.EventGrid/topics', parameters('customTopicName'))]");
-    expect((topic?.properties as { roleDefinitionId: string }).roleDefinitionId).toBe("[parameters('ringmasterRoleId')]");
+    expect((topic?.properties as { roleDefinitionId: string }).roleDefinitionId).toBe("[variables('eventGridDataSender')]");
+    expect(moduleTemplate(arm(), 'eventing').variables?.eventGridDataSender).toContain(EVENTGRID_DATA_SENDER);
   });
 
   it('never at a management group or tenant; assignment names do not depend on runtime values', () => {
