@@ -7,6 +7,26 @@ set -eu
 : "${AZURE_RESOURCE_GROUP:?run through azd (azd up / azd deploy)}"
 : "${RINGMASTER_FUNCTION_APP:?missing main.bicep output RINGMASTER_FUNCTION_APP}"
 
+# The subscriptions' destinations are functions: wire only once the host lists them (it syncs its triggers a little
+# after the deployment), and never remember the flag for an app that does not answer.
+NEEDED="onResourceEvent onReleaseEvent onAlert"
+tries=0
+while :; do
+  listed="$(az functionapp function list --resource-group "$AZURE_RESOURCE_GROUP" --name "$RINGMASTER_FUNCTION_APP" --query "[].name" --output tsv 2>/dev/null || true)"
+  missing=""
+  for f in $NEEDED; do
+    printf '%s\n' "$listed" | grep -q "/$f\$\|^$f\$" || missing="$missing $f"
+  done
+  [ -z "$missing" ] && break
+  tries=$((tries + 1))
+  if [ "$tries" -ge "${RINGMASTER_WIRE_TRIES:-10}" ]; then
+    echo "ringmaster: ${RINGMASTER_FUNCTION_APP} does not list the functions${missing}; Event Grid and the alerts are not wired." >&2
+    echo "ringmaster: check the deployment (az functionapp function list), then run azd deploy again." >&2
+    exit 1
+  fi
+  sleep "${RINGMASTER_WIRE_WAIT_SECONDS:-15}"
+done
+
 echo "ringmaster: wiring Event Grid and alerts to ${RINGMASTER_FUNCTION_APP}"
 az deployment group create \
   --resource-group "$AZURE_RESOURCE_GROUP" \
