@@ -236,7 +236,8 @@ function applyInstances(ctx: Ctx, e: Extract<ReleaseEvent, { kind: 'instances-ob
   if (id === undefined || !set) return `ignored: ${e.scaleSetId} is not in the release's fleet`;
   if (!d.rings[ringIndexOf(d, set.region)]?.opened[set.region]) return `ignored: ${set.region} is not open, so ${shortName(id)}'s instances say nothing of this version`;
   const verdict = assessInstances(d.plan.health.maxUnhealthyUpgradedInstancePercent, d.version, e.instances);
-  writeSet(ctx, id, { ...set, evidence: { ...verdict, observedAt: ctx.at } });
+  const allOnVersion = e.instances.length > 0 && e.instances.every((i) => i.version === d.version);
+  writeSet(ctx, id, { ...set, evidence: { ...verdict, observedAt: ctx.at, ...(allOnVersion ? { allOnVersion } : {}) } });
   if (d.demotion || isTerminal(d.phase)) return `instances of ${shortName(id)}: ${verdict.cause}`;
   const where = `${shortName(id)} (${set.region})`;
   const onVersion = e.instances.filter((i) => i.version === d.version);
@@ -610,7 +611,7 @@ function ringWork(ctx: Ctx): 'open-more' | undefined {
       }
       if (planRing.startOsUpgrade) startUpgrades(ctx, region, sets);
       else if (d.plan.drive === 'on') drive(ctx, region, sets);
-      if (sets.every((id) => d.scaleSets[id]?.upgrade?.code === 'Completed')) {
+      if (sets.every((id) => upgradedTo(d.scaleSets[id]))) {
         ring.upgraded[region] = ctx.at;
         continue;
       }
@@ -627,6 +628,14 @@ function ringWork(ctx: Ctx): 'open-more' | undefined {
   ring.upgradedAt = ctx.at;
   ring.soakUntil = new Date(ctx.now.getTime() + (parseDuration(planRing.soak) ?? 0)).toISOString();
   setPhase(ctx, 'soaking', `${ring.name}: every scale set upgraded; soaking ${planRing.soak}`);
+}
+
+/**
+ * A set has taken the version: its rolling upgrade to it Completed, or every instance already runs it and is healthy
+ * (a set created, or scaled from nothing, after the region opened starts on the version and never needs an upgrade).
+ */
+function upgradedTo(set: ReleaseState['scaleSets'][string] | undefined): boolean {
+  return set?.upgrade?.code === 'Completed' || (set?.evidence?.allOnVersion === true && set.evidence.verdict === 'healthy');
 }
 
 /**

@@ -169,7 +169,8 @@ export interface ScaleSetProgress {
   /** The last rolling upgrade seen that is not this version's (it started before the region opened): known, so not announced again. */
   ignoredUpgrade?: { code: RollingUpgradeCode; startTime?: string; progress: UpgradeProgress };
   /** The last instance evidence of this set: the version's instances against the control group. */
-  evidence?: { verdict: InstanceVerdict; cause: string; observedAt: string };
+  /** The latest instance evidence; `allOnVersion`: every instance of the set runs this release's version. */
+  evidence?: { verdict: InstanceVerdict; cause: string; observedAt: string; allOnVersion?: boolean };
   /** Set when this release asked Azure to start the OS upgrade (plans with `startOsUpgrade`). */
   osUpgradeRequested?: boolean;
   /** Set when this release cancelled the scale set's upgrade, so the resulting `Cancelled` is expected. */

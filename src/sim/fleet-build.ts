@@ -1,7 +1,7 @@
 // Builds the initial fleet state from a validated fleet spec.
 import type { HealthOracle } from './behaviour';
 import { parseDuration } from './durations';
-import { SpecError, type FleetSpec, type TargetRegionSpec } from './fleet-spec';
+import { SpecError, type FleetSpec, type ScaleSetGroupSpec, type TargetRegionSpec } from './fleet-spec';
 import {
   imageDefinitionId,
   key,
@@ -68,7 +68,6 @@ export function buildState(spec: FleetSpec, ids: SeededIds, start: number, healt
   spec.scaleSets.forEach((grp, gi) => {
     const img = state.gallery.images.get(grp.image.toLowerCase());
     if (!img) throw new SpecError(`scaleSets.${gi}.image: unknown image ${grp.image}`);
-    const imageId = imageDefinitionId(state, img.name);
     for (const regionRaw of grp.regions ?? spec.regions) {
       const region = normalizeRegion(regionRaw);
       for (let n = 1; n <= grp.countPerRegion; n++) {
@@ -77,51 +76,11 @@ export function buildState(spec: FleetSpec, ids: SeededIds, start: number, healt
         const version = grp.initialVersion ?? grp.pinnedVersion ?? latestIn(img, region)?.name;
         if (!version) throw new SpecError(`scaleSets.${gi}: no version of ${img.name} is available in ${region} (set initialVersion or replicate a version there)`);
         if (state.scaleSets.has(key(rg, name))) throw new SpecError(`scaleSets.${gi}: duplicate scale set ${rg}/${name}`);
-        const instances: Instance[] = [];
-        for (let k = 0; k < grp.instances; k++) {
-          const instanceId = grp.orchestrationMode === 'Uniform' ? String(k) : `${name}_${ids.uuid().slice(0, 8)}`;
-          instances.push({
-            instanceId,
-            name: grp.orchestrationMode === 'Uniform' ? `${name}_${k}` : instanceId,
-            version,
-            previousVersion: undefined,
-            health: 'healthy',
-            state: 'running',
-            forcedUnhealthyUntil: undefined,
-            reimagedAt: undefined,
-          });
+        const set = newScaleSet(state, grp, { name, rg, region, version, createdAt: start - 90 * 86_400_000 }, ids);
+        const setInstanceIds = set.instances.map((x) => x.instanceId);
+        for (const x of set.instances) {
+          x.health = health.healthy({ version, image: img.name, region, scaleSet: name, instanceId: x.instanceId, setInstanceIds, reimagedAt: undefined }, start) ? 'healthy' : 'unhealthy';
         }
-        const setInstanceIds = instances.map((i) => i.instanceId);
-        for (const i of instances) {
-          i.health = health.healthy({ version, image: img.name, region, scaleSet: name, instanceId: i.instanceId, setInstanceIds, reimagedAt: undefined }, start) ? 'healthy' : 'unhealthy';
-        }
-        const up = grp.upgradePolicy;
-        const set: ScaleSet = {
-          name,
-          resourceGroup: rg,
-          location: region,
-          orchestrationMode: grp.orchestrationMode,
-          sku: grp.sku,
-          zones: grp.zones,
-          tags: grp.tags ?? {},
-          uniqueId: ids.uuid(),
-          timeCreated: start - 90 * 86_400_000,
-          imageKey: imageId.toLowerCase(),
-          imageId,
-          pinnedVersion: grp.pinnedVersion,
-          modelVersion: version,
-          healthSource: grp.healthSource,
-          upgradePolicy: {
-            mode: up?.mode ?? 'Rolling',
-            rollingUpgradePolicy: up?.rollingUpgradePolicy,
-            automaticOSUpgradePolicy: up?.automaticOSUpgradePolicy,
-          },
-          instances,
-          rolling: undefined,
-          history: [],
-          failedVersions: new Set(),
-          detection: undefined,
-        };
         state.scaleSets.set(key(rg, name), set);
       }
     }
@@ -147,4 +106,54 @@ export function buildState(spec: FleetSpec, ids: SeededIds, start: number, healt
     state.templates.set(key(t.resourceGroup, t.name), tpl);
   }
   return state;
+}
+
+/**
+ * One scale set of a group, in `region`, with `grp.instances` instances on `version` (health decided by the caller):
+ * the fleet file's sets at the start, and a timeline's `createScaleSet` mid-run.
+ */
+export function newScaleSet(state: FleetState, grp: Omit<ScaleSetGroupSpec, 'regions' | 'countPerRegion' | 'initialVersion'>, at: { name: string; rg: string; region: string; version: string; createdAt: number }, ids: SeededIds): ScaleSet {
+  const { name, region, version } = at;
+  const imageId = imageDefinitionId(state, state.gallery.images.get(grp.image.toLowerCase())?.name ?? grp.image);
+  const instances: Instance[] = [];
+  for (let k = 0; k < grp.instances; k++) {
+    const instanceId = grp.orchestrationMode === 'Uniform' ? String(k) : `${name}_${ids.uuid().slice(0, 8)}`;
+    instances.push({
+      instanceId,
+      name: grp.orchestrationMode === 'Uniform' ? `${name}_${k}` : instanceId,
+      version,
+      previousVersion: undefined,
+      health: 'healthy',
+      state: 'running',
+      forcedUnhealthyUntil: undefined,
+      reimagedAt: undefined,
+    });
+  }
+  const up = grp.upgradePolicy;
+  return {
+    name,
+    resourceGroup: at.rg,
+    location: region,
+    orchestrationMode: grp.orchestrationMode,
+    sku: grp.sku,
+    zones: grp.zones,
+    tags: grp.tags ?? {},
+    uniqueId: ids.uuid(),
+    timeCreated: at.createdAt,
+    imageKey: imageId.toLowerCase(),
+    imageId,
+    pinnedVersion: grp.pinnedVersion,
+    modelVersion: version,
+    healthSource: grp.healthSource,
+    upgradePolicy: {
+      mode: up?.mode ?? 'Rolling',
+      rollingUpgradePolicy: up?.rollingUpgradePolicy,
+      automaticOSUpgradePolicy: up?.automaticOSUpgradePolicy,
+    },
+    instances,
+    rolling: undefined,
+    history: [],
+    failedVersions: new Set(),
+    detection: undefined,
+  };
 }

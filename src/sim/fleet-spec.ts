@@ -236,6 +236,9 @@ export const timelineActionSpec = z.discriminatedUnion('action', [
   z.strictObject({ ...at, action: z.literal('armFault'), until: duration.optional(), ...armFaultSpec.shape }),
   z.strictObject({ ...at, action: z.literal('eventFault'), until: duration.optional(), ...eventFaultSpec.shape }),
   z.strictObject({ ...at, action: z.literal('cancelRollingUpgrade'), scaleSet: z.string() }),
+  // A scale set created mid-run (a PUT): its instances take the latest version the region can see then (the pinned one
+  // for a pinned set), as Azure creates them from the image reference.
+  z.strictObject({ ...at, action: z.literal('createScaleSet'), region: z.string(), ...scaleSetGroupSpec.omit({ regions: true, countPerRegion: true, initialVersion: true }).shape }),
   // A PATCH of the rolling upgrade policy of one set or of every set of a region (e.g. a team's loose thresholds).
   z.strictObject({ ...at, action: z.literal('setRollingPolicy'), scaleSet: z.string().optional(), region: z.string().optional(), policy: rollingUpgradePolicySpec.partial() }),
 ]);

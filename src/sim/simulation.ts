@@ -23,7 +23,7 @@ import {
   type RollingUpgrade,
   type ScaleSet,
 } from './fleet-model';
-import { buildState } from './fleet-build';
+import { buildState, newScaleSet } from './fleet-build';
 import { OperationStore, type Operation } from './operations';
 import { keyedRandom, SeededIds } from './prng';
 import { normalizeRegion } from './regions';
@@ -437,6 +437,22 @@ export class Simulation {
       case 'fireAlert':
         for (const l of this.alertListeners) l(a);
         return;
+      case 'createScaleSet': {
+        const { at: _at, action: _action, region: raw, ...grp } = a;
+        const region = normalizeRegion(raw);
+        const img = this.state.gallery.images.get(grp.image.toLowerCase());
+        if (!img) throw new SpecError(`createScaleSet: unknown image ${grp.image}`);
+        const name = grp.name.replaceAll('{region}', region).replaceAll('{n}', '1');
+        const rg = grp.resourceGroup.replaceAll('{region}', region).replaceAll('{n}', '1');
+        if (this.state.scaleSets.has(key(rg, name))) throw new SpecError(`createScaleSet: ${rg}/${name} exists already`);
+        const version = grp.pinnedVersion ?? latestIn(img, region)?.name;
+        if (!version) throw new SpecError(`createScaleSet: no version of ${img.name} is available in ${region}`);
+        const set = newScaleSet(this.state, { ...grp, instances: 0 }, { name, rg, region, version, createdAt: this.clock.nowMs() }, this.ids);
+        this.state.scaleSets.set(key(rg, name), set);
+        this.scaleOut(set, grp.instances);
+        this.emitResource('Microsoft.Resources.ResourceWriteSuccess', scaleSetId(this.state, set), 'Microsoft.Compute/virtualMachineScaleSets/write', undefined, 'PUT');
+        return;
+      }
       case 'setRollingPolicy': {
         const sets = [...this.state.scaleSets.values()].filter(
           (s) => (a.scaleSet === undefined || s.name.toLowerCase() === a.scaleSet.toLowerCase()) && (a.region === undefined || s.location === normalizeRegion(a.region)),

@@ -51,6 +51,16 @@ describe('the engine on instance evidence', () => {
     expect(state.demotion?.cause).toMatch(/instance evidence in vmss-eastus-1 \(eastus\): 4 of 10 instances on 1\.7\.0 unhealthy \(40 %\)/);
   });
 
+  it('a set that already runs the version (created after the region opened) counts as upgraded on its instances, with no rolling upgrade', () => {
+    const { state: upgrading } = run(newRelease(plan, versionId('1.7.0'), T0), [paymentsFleet(plan), published('1.7.0', regions), replicated('1.7.0', 'eastus'), rollingUpgradeCompleted('vmss-eastus-1', at(3))], T0);
+    expect(upgrading.phase).toBe('upgrading');
+    const healthy = run(upgrading, [instances('vmss-eastus-2', on('1.7.0', 10, 0))], new Date(T0.getTime() + 10 * 60_000)).state;
+    expect(healthy.phase).toBe('soaking');
+    // Not while any instance still runs the previous version; and unhealthy ones over the limit are a breach, not a pass.
+    expect(run(upgrading, [instances('vmss-eastus-2', [...on('1.7.0', 9, 0), ...on('1.6.4', 1, 0)])], new Date(T0.getTime() + 10 * 60_000)).state.phase).toBe('upgrading');
+    expect(run(upgrading, [instances('vmss-eastus-2', on('1.7.0', 10, 3))], new Date(T0.getTime() + 10 * 60_000)).state.phase).toBe('demoted');
+  });
+
   it('an upgraded-breach fault during an unrelated outage (control equally unhealthy) pauses instead of demoting', () => {
     const { state: upgrading } = run(newRelease(plan, versionId('1.7.0'), T0), [paymentsFleet(plan), published('1.7.0', regions), replicated('1.7.0', 'eastus')], T0);
     const { state, commands } = run(upgrading, [instances('vmss-eastus-1', [...on('1.7.0', 2, 1), ...on('1.6.4', 8, 4, 2)]), rollingUpgradeFaulted('vmss-eastus-1', at(4))], new Date(T0.getTime() + 5 * 60_000), 0);

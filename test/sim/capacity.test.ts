@@ -39,4 +39,30 @@ describe('scale-out and scale-in', () => {
     expect(sim.findScaleSet('vmss-payments-eastus-2')!.instances).toHaveLength(14);
     expect(sim.timeline.filter((t) => t.status !== 'done')).toEqual([]);
   });
+
+  it('a scale set created mid-run: its instances start on the latest its region can see, a pinned one on its pin; the creation is a ResourceWriteSuccess', () => {
+    const create = (at: string, name: string, region: string, extra: Record<string, unknown> = {}) => ({ at, action: 'createScaleSet', region, name, resourceGroup: 'rg-new-{region}', instances: 3, image: 'payments-api', ...extra });
+    const sim = payments([
+      { at: '1m', action: 'publishVersion', image: 'payments-api', version: '1.7.1', targetRegions: [{ name: 'eastus', excludeFromLatest: false }, { name: 'westus3', excludeFromLatest: true }] },
+      create('2h', 'vmss-new-{region}', 'eastus'), // 1.7.1 replicated and latest there
+      create('2h', 'vmss-new-{region}', 'westus3'), // excluded there: 1.6.4
+      create('2h', 'vmss-pinned-{region}', 'eastus', { pinnedVersion: '1.6.4' }),
+    ]);
+    const events: string[] = [];
+    sim.listeners.push((e) => events.push(`${e.eventType} ${e.subject.split('/').at(-1)}`));
+    sim.clock.advance(2 * 60 * M + M);
+    expect(versions(sim, 'vmss-new-eastus')).toEqual(['1.7.1', '1.7.1', '1.7.1']);
+    expect(versions(sim, 'vmss-new-westus3')).toEqual(['1.6.4', '1.6.4', '1.6.4']);
+    expect(versions(sim, 'vmss-pinned-eastus')).toEqual(['1.6.4', '1.6.4', '1.6.4']);
+    expect(sim.findScaleSet('vmss-new-eastus')!.instances.every((i) => /^vmss-new-eastus_[0-9a-f]{8}$/.test(i.instanceId))).toBe(true);
+    expect(events).toContain('Microsoft.Resources.ResourceWriteSuccess vmss-new-westus3');
+    expect(sim.timeline.filter((t) => t.status !== 'done')).toEqual([]);
+  });
+
+  it('a scale set that exists already, or of an image the gallery lacks, is a SpecError naming it', () => {
+    const twice = payments([{ at: '1m', action: 'createScaleSet', region: 'eastus', name: 'vmss-payments-eastus-1', resourceGroup: 'rg-payments-eastus', instances: 1, image: 'payments-api' }]);
+    twice.clock.advance(2 * M);
+    expect(twice.timeline[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('rg-payments-eastus/vmss-payments-eastus-1 exists already') });
+  });
 });
+
