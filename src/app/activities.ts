@@ -8,6 +8,7 @@
  */
 import type { Command, ReleaseEvent, ReleasePlan, ReplicationState } from '../core';
 import { Throttled, toErrorMessage } from '../azure/errors';
+import { mapLimited } from '../azure/port-runtime';
 import type { ReleasePorts } from './ports';
 import type { LedgerEntry } from '../ledger/ledger';
 import { ACTIVITY } from './release-orchestrator';
@@ -113,12 +114,7 @@ export const EXECUTE_CONCURRENCY = 10;
  * a time: one completion for the orchestrator to replay instead of one per command. Results in input order.
  */
 export async function executeCommands(input: ExecuteManyInput, ports: ReleasePorts): Promise<{ results: ExecuteOutput[]; retries: string[] }> {
-  const results: ExecuteOutput[] = new Array(input.commands.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < input.commands.length; i = next++) results[i] = await carryOut({ release: input.release, command: input.commands[i]! }, ports);
-  };
-  await Promise.all(Array.from({ length: Math.min(EXECUTE_CONCURRENCY, input.commands.length) }, worker));
+  const results = await mapLimited(input.commands, EXECUTE_CONCURRENCY, (command) => carryOut({ release: input.release, command }, ports));
   return { results, retries: ports.drainRetries?.() ?? [] };
 }
 

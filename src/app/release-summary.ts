@@ -98,7 +98,8 @@ export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
         // An upgrade the release ignored (from before the region opened, or of another version) is known too, so
         // it is not announced again every minute: the newer of the two is what ARM reports as latest.
         const ignored = set?.ignoredUpgrade;
-        const known = !u || (ignored && Date.parse(ignored.startTime ?? '') > Date.parse(u.startTime ?? '')) ? (ignored ?? u) : u;
+        const ignoredIsNewer = ignored !== undefined && (u === undefined || Date.parse(ignored.startTime ?? '') > Date.parse(u.startTime ?? ''));
+        const known = ignoredIsNewer ? ignored : u;
         scaleSets[id] = known ? upgradeFingerprint(known) : '';
       }
     }

@@ -44,8 +44,9 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
     const ids = upgradeReads(Object.keys(s.watch.scaleSets), undefined, deps.turn ?? 0, MAX_READS_PER_RELEASE);
     let changed = false;
     try {
-      // Only what changed since the release last published its watch list comes back.
-      const seen = await deps.ports.observe({ versionId: s.versionId, version: s.watch.replicating.length > 0, upgradesOf: ids, knownUpgrades: s.watch.scaleSets });
+      // Only what changed since the release last published its watch list comes back. The watcher only announces a
+      // change: which version an upgrade rolls out is the release's own read (no OS upgrade history here).
+      const seen = await deps.ports.observe({ versionId: s.versionId, version: s.watch.replicating.length > 0, upgradesOf: ids, upgradeTargets: false, knownUpgrades: s.watch.scaleSets });
       if (seen.errors.length) throw new Error(seen.errors.join('; '));
       result.reads += ids.length + (s.watch.replicating.length > 0 ? 1 : 0);
       // One event per release per run, the most telling change first (a failing set, else a completed

@@ -13,6 +13,17 @@ export interface PortRuntime extends RetryRuntime {
   now?: () => number;
 }
 
+/** `fn` over `items`, at most `limit` at a time (a ring of hundreds of sets never opens hundreds of calls); results in input order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** Per-call options, last argument of every port method. */
 export interface CallOptions {
   abortSignal?: AbortSignal;

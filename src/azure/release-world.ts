@@ -25,7 +25,7 @@ import type { FleetPort } from './fleet-port';
 import type { GalleryPort } from './gallery-port';
 import type { ImageBuilderPort } from './image-builder-port';
 import type { MonitorPort } from './monitor-port';
-import { normalizeRegion } from './port-runtime';
+import { mapLimited, normalizeRegion } from './port-runtime';
 import { galleryImageIdOf, parseGalleryImageVersionId } from './resource-ids';
 import type { RollingUpgradeStatus } from './types';
 
@@ -42,6 +42,8 @@ export interface ObserveRequest {
   version?: boolean;
   /** Scale sets whose latest rolling upgrade to read. */
   upgradesOf?: readonly string[];
+  /** Name the version each new upgrade rolls out (one OS upgrade history read per upgrade; default true). */
+  upgradeTargets?: boolean;
   /** Scale sets whose instances (health and version) to read. */
   instancesOf?: readonly string[];
   /** Read the plan's metric gates at this time (ISO). */
@@ -112,16 +114,6 @@ function imageDefinitionOf(versionId: string): string {
   return v ? galleryImageIdOf(v) : versionId;
 }
 
-async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
-  return out;
-}
-
 export function createReleaseWorld(azure: AzurePorts): ReleaseWorld {
   const targets = new Map<string, string | null>();
 
@@ -140,10 +132,10 @@ export function createReleaseWorld(azure: AzurePorts): ReleaseWorld {
     return targets.get(key) ?? undefined;
   };
 
-  const upgradeEvent = async (releaseVersionId: string, u: RollingUpgradeStatus, errors: string[]): Promise<ReleaseEvent> => {
+  const upgradeEvent = async (releaseVersionId: string, u: RollingUpgradeStatus, errors: string[], tag: boolean): Promise<ReleaseEvent> => {
     let versionId: string | undefined;
     try {
-      versionId = await targetOf(releaseVersionId, u);
+      if (tag) versionId = await targetOf(releaseVersionId, u);
     } catch (err) {
       errors.push(`OS upgrade history of ${u.scaleSetId} failed: ${toErrorMessage(err)}`);
     }
@@ -236,17 +228,17 @@ export function createReleaseWorld(azure: AzurePorts): ReleaseWorld {
       if (instanceSets.length) {
         await attempt('instance read', async () => {
           // One set's failed read leaves that set without evidence this round, not the others.
-          const lists = await mapLimited(instanceSets, (id) => azure.fleet.listInstances(id).catch(() => undefined));
+          const lists = await mapLimited(instanceSets, READ_CONCURRENCY, (id) => azure.fleet.listInstances(id).catch(() => undefined));
           lists.forEach((instances, i) => instances && out.events.push({ kind: 'instances-observed', scaleSetId: instanceSets[i]!, instances }));
         });
       }
       const upgradeSets = req.upgradesOf ?? [];
       if (upgradeSets.length) {
         await attempt('rolling upgrade read', async () => {
-          const statuses = await mapLimited(upgradeSets, (id) => azure.fleet.getLatestRollingUpgrade(id));
+          const statuses = await mapLimited(upgradeSets, READ_CONCURRENCY, (id) => azure.fleet.getLatestRollingUpgrade(id));
           const changed = statuses.filter((u): u is RollingUpgradeStatus => u !== undefined && req.knownUpgrades?.[u.scaleSetId] !== upgradeFingerprint(u));
           // Their versions (history reads of upgrades not seen before) in parallel too, in the same order.
-          out.events.push(...(await mapLimited(changed, (u) => upgradeEvent(req.versionId, u, out.errors))));
+          out.events.push(...(await mapLimited(changed, READ_CONCURRENCY, (u) => upgradeEvent(req.versionId, u, out.errors, req.upgradeTargets !== false))));
         });
       }
       if (req.gatesAt && plan) await readGates(plan, new Date(req.gatesAt), out);

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../core';
 import { renderReportHtml, type Report } from '../local/report';
 import { runRehearsal, type Progress } from '../local/rehearsal';
-import { exitCodeOf, listScenarios, loadScenario, ScenarioError, verdictOf, type Verdict } from '../local/scenario';
+import { exitCodeOf, listScenarios, loadScenario, releaseLabel, ScenarioError, verdictOf, type Verdict } from '../local/scenario';
 
 export const REHEARSE_HELP = `Usage: ringmaster rehearse [--scenario NAME|FILE] [--plan FILE] [--json] [--out DIR] [--no-baseline]
        ringmaster rehearse --list
@@ -70,13 +70,14 @@ export async function runRehearseCommand(argv: string[]): Promise<number> {
   const live = !args.values.json && process.stdout.isTTY === true;
   say(`ringmaster rehearse: scenario ${scenario.name} — ${scenario.description}`);
   say(`  plan ${scenario.plans.map((p) => p.file).join(', ')}\n  fleet ${scenario.fleetFile}`);
+  const label: Label = (x) => releaseLabel(scenario, x.image, x.version);
   const requireApp = createRequire(join(root, 'dist', 'index.js'));
   const { report, summaries, ledgers } = await runRehearsal({
     scenario,
     root,
     outDir,
     loadApp: () => requireApp(join(root, 'dist', 'index.js')),
-    onProgress: progressPrinter(say, live),
+    onProgress: progressPrinter(say, live, label),
     log: process.env.RINGMASTER_DEBUG ? say : () => {},
     baseline: !args.values['no-baseline'],
     restartAtMs: parseTimes(args.values['restart-at']),
@@ -88,7 +89,7 @@ export async function runRehearseCommand(argv: string[]): Promise<number> {
   writeFileSync(join(outDir, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(outDir, 'report.html'), renderReportHtml(report, summaries, ledgers));
   if (args.values.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-  else printSummary(report, outDir, say);
+  else printSummary(report, outDir, say, label);
   say(verdictLine(verdict, report, scenario.file));
   return exitCodeOf(verdict);
 }
@@ -107,12 +108,14 @@ export function verdictLine(v: Verdict, r: Report, file: string): string {
   }
 }
 
-function progressPrinter(say: (m: string) => void, live: boolean): (p: Progress) => void {
+/** How the console names a release: its version, with its image when the scenario has several. */
+type Label = (x: { image: string; version: string }) => string;
+
+function progressPrinter(say: (m: string) => void, live: boolean, label: Label): (p: Progress) => void {
   let last = '';
   return (p) => {
     const hours = (p.elapsedSimMs / 3_600_000).toFixed(1);
-    const several = new Set(p.releases.map((r) => r.image)).size > 1;
-    const releases = p.releases.map((r) => `${several ? `${r.image} ` : ''}${r.version} ${r.phase}${r.ring ? `@${r.ring}` : ''}`).join(' · ');
+    const releases = p.releases.map((r) => `${label(r)} ${r.phase}${r.ring ? `@${r.ring}` : ''}`).join(' · ');
     if (live) {
       const up = p.upgrading.slice(0, 3).map((u) => `${u.region} ${u.batch} ${u.unhealthyPercent}% unhealthy`).join(', ');
       process.stdout.write(`\r\x1b[2K[sim +${hours}h ${p.simTime.slice(11, 16)}Z] ${releases}${up ? ` | upgrading: ${up}` : ''}`.slice(0, process.stdout.columns ?? 160));
@@ -132,10 +135,8 @@ function parseTimes(list: string | undefined): number[] {
   });
 }
 
-function printSummary(r: Report, outDir: string, say: (m: string) => void): void {
+function printSummary(r: Report, outDir: string, say: (m: string) => void, name: Label): void {
   say('');
-  // Several images: each release is named with its image (two images may both have a 1.7.0).
-  const name = (x: { image: string; version: string }) => (new Set(r.releases.map((rel) => rel.image)).size > 1 ? `${x.image} ${x.version}` : x.version);
   for (const rel of r.releases) {
     const rings = rel.rings.filter((x) => x.openedAt).map((x) => x.name).join(' → ') || 'no ring';
     say(`  ${name(rel)}: ${rel.finalState}${rel.demoted ? ` in ${rings.split(' → ').at(-1)}` : ''} (rings: ${rings}; ${rel.instancesUpgraded} instances ran it; ${rel.maxInstancesOnVersionOutsideOpenRings} outside open rings)`);

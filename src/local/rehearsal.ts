@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { secretSettingName } from '../azure/settings';
-import { parseDuration, planRegions, type Phase, type ReleasePlan } from '../core';
+import { parseDuration, planRegions, type Phase } from '../core';
 import { releaseIdOf } from '../app/release-runtime';
 import type { ReleaseSummary } from '../app/release-summary';
 import { buildDeps, readAppSettings } from '../app/wiring';
@@ -20,7 +20,7 @@ import { SteppedClock } from './clock';
 import { FleetWatch } from './fleet-watch';
 import { startLocalHost, type LocalHost } from './functions-host';
 import { buildReport, type Report } from './report';
-import { imageNameOf, releaseKey, releaseLabel, type Scenario } from './scenario';
+import { imageNameOf, planOf, releaseKey, releaseLabel, type Scenario } from './scenario';
 
 export interface RehearsalOptions {
   /** The scenario, with its plans (one per image definition). */
@@ -218,11 +218,6 @@ export function simScenario(s: Scenario, mode: 'controlled' | 'baseline'): Scena
   });
   const rebakes = mode === 'baseline' ? s.rebakeAt.map((at) => ({ at, action: 'runImageTemplate' as const, template: s.plans[0]!.image })) : [];
   return { ...extra, timeline: [...(extra.timeline ?? []), ...publish, ...rebakes] } as ScenarioSpec;
-}
-
-/** The plan of an image of the scenario (loadScenario checked that there is one). */
-function planOf(s: Scenario, image: string): ReleasePlan {
-  return (s.plans.find((p) => p.image === image) ?? s.plans[0]!).plan;
 }
 
 /** The `releaseKey` of a release the runtime reports. */

@@ -9,7 +9,7 @@ import type { LedgerEntry } from '../ledger/ledger';
 import type { SinkMessage } from './chat-sink';
 import type { FleetFigures, FleetTimeline, FleetWatch } from './fleet-watch';
 import { renderTimeline, type TimelineMarker } from './timeline-svg';
-import { imageNameOf, releaseKey, releaseLabel, type Scenario } from './scenario';
+import { imageNameOf, planOf, releaseKey, releaseLabel, type Scenario } from './scenario';
 
 export interface Report {
   scenario: string;
@@ -274,7 +274,7 @@ function ledgerCheck(c: ControlledRun): Report['ledger'] {
 }
 
 function timing(s: ReleaseSummary, image: string, scenario: Scenario, c: ControlledRun) {
-  const plan = scenario.plans.find((p) => p.image === image)?.plan ?? scenario.plans[0]!.plan;
+  const plan = planOf(scenario, image);
   const lowerBoundMs = plan.rings.reduce((sum, ring) => sum + (parseDuration(ring.soak) ?? 0) + Math.max(0, ...ring.regions.map((r) => c.upgradeMsByRegion[r] ?? 0)), 0);
   const at = scenario.publish.find((p) => p.version === s.version && p.image === image)?.at;
   const end = s.terminal ? s.transitions.at(-1)?.at : undefined;

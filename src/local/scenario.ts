@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { OPERATOR_ACTIONS, parseDuration, type Phase, type ReleasePlan } from '../core';
+import { parseGalleryImageId, parseGalleryImageVersionId } from '../azure/resource-ids';
 import { readPlanFile } from './plan-file';
 import { brokenVersions } from '../sim/behaviour';
 import { loadFleetFile, scenarioSpec, specIssueLines } from '../sim/fleet-spec';
@@ -119,14 +120,19 @@ export type Scenario = Omit<Raw, 'plan' | 'publish' | 'operator' | 'expect'> & {
 /** A release of a rehearsal: an image definition's name and a version name (two images may share version names). */
 export const releaseKey = (image: string, version: string): string => `${image}@${version}`;
 
+/** The plan of an image of the scenario (loadScenario checked that every entry's image has one). */
+export function planOf(s: Pick<Scenario, 'plans'>, image: string): ReleasePlan {
+  return (s.plans.find((p) => p.image === image) ?? s.plans[0]!).plan;
+}
+
 /** How a release is named to people: its version, with its image when the scenario has several. */
 export function releaseLabel(s: Pick<Scenario, 'plans'>, image: string, version: string): string {
   return s.plans.length > 1 ? `${image} ${version}` : version;
 }
 
-/** The image definition's name of a plan (or of a version id): the segment after `/images/`. */
+/** The image definition's name of a gallery image (a plan's `image`) or of one of its versions. */
 export function imageNameOf(id: string): string {
-  return /\/images\/([^/]+)/i.exec(id)?.[1] ?? id;
+  return (parseGalleryImageVersionId(id) ?? parseGalleryImageId(id))?.image ?? id;
 }
 
 export const SCENARIO_DIR = 'examples/scenarios';

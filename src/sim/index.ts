@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EventGrid, type SubscriptionInput, type WebhookSubscription } from './event-grid';
 import type { Faults } from './faults';
 import { Monitor } from './monitor';
-import { loadFleetFile, loadScenarioFile, mergeScenario, parseFleet, parseScenario, type FleetSpec, type FleetSpecInput, type ScenarioSpec, type ScenarioSpecInput } from './fleet-spec';
+import { loadFleetFile, loadScenarioFile, mergeScenario, parseFleet, parseScenario, type FleetSpec, type FleetSpecInput, type ScenarioSpecInput } from './fleet-spec';
 import type { FleetState } from './fleet-model';
 import { SimServer } from './http-server';
 import { Simulation } from './simulation';

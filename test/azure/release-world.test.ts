@@ -54,6 +54,15 @@ describe('the release world maps Azure to engine events', () => {
     expect(azure.calls.filter((c) => c.method === 'fleet.listOSUpgradeHistory')).toHaveLength(1);
   });
 
+  it('without upgradeTargets (the watcher, which only announces a change) no history is read and no version named', async () => {
+    const { azure, world: w } = world();
+    azure.rollingUpgrades.set(SET, { scaleSetId: SET, code: 'Faulted', startTime: START, progress: { successful: 0, failed: 2, inProgress: 0, pending: 8 } });
+    azure.history.set(SET, [{ code: 'Faulted', startTime: START, progress: { successful: 0, failed: 2, inProgress: 0, pending: 8 }, targetImage: { id: IMAGE, exactVersion: '1.7.1' } }]);
+    const seen = await w.observe({ versionId: versionId('1.7.0'), version: false, upgradesOf: [SET], upgradeTargets: false });
+    expect(upgrades(seen.events)[0]).not.toHaveProperty('versionId');
+    expect(azure.calls.filter((c) => c.method === 'fleet.listOSUpgradeHistory')).toEqual([]);
+  });
+
   it('leaves the version open while history lags behind the latest status, and asks again next round', async () => {
     const { azure, world: w } = world();
     azure.rollingUpgrades.set(SET, { scaleSetId: SET, code: 'RollingForward', startTime: START, progress: { successful: 0, failed: 0, inProgress: 2, pending: 8 } });
