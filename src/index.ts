@@ -1,4 +1,5 @@
-/** The Functions app entry point: every registration, each a few lines calling into src/app. */
+/** The Functions app entry point: telemetry first, then every registration, each a few lines calling into src/app. */
+import './functions/telemetry';
 import './functions/events';
 import './functions/alerts';
 import './functions/timers';

@@ -79,6 +79,7 @@ resource releaseEvents 'Microsoft.EventGrid/topics/eventSubscriptions@2025-02-15
       includedEventTypes: [
         'ringmaster.image.version.published'
         'ringmaster.image.replication.completed'
+        'ringmaster.upgrade.started'
         'ringmaster.upgrade.failed'
         'ringmaster.upgrade.completed'
         'ringmaster.rebake.succeeded'

@@ -18,6 +18,8 @@ export interface ObserveInput {
   versionId: string;
   plan: ReleasePlan;
   readFleet: boolean;
+  /** Read the version's exposure and replication (default true; a poll of rolling upgrades alone does not). */
+  readVersion?: boolean;
   /** Scale sets whose rolling upgrades matter now (open regions not yet upgraded). */
   scaleSetIds: string[];
   /** Scale sets whose instances to read (the current ring's open regions, upgrading or soaking). */
@@ -49,6 +51,7 @@ export async function observeRelease(input: ObserveInput, ports: ReleasePorts): 
     versionId: input.versionId,
     plan: input.plan,
     fleet: input.readFleet,
+    version: input.readVersion ?? true,
     upgradesOf: input.scaleSetIds,
     ...(input.instanceSetIds ? { instancesOf: input.instanceSetIds } : {}),
     ...(input.readGates ? { gatesAt: input.at ?? new Date().toISOString() } : {}),
@@ -118,22 +121,20 @@ export async function executeCommands(input: ExecuteManyInput, ports: ReleasePor
   return { results, retries: ports.drainRetries?.() ?? [] };
 }
 
-export async function recordLedger(entries: LedgerEntry[], ports: ReleasePorts, log?: (line: string) => void): Promise<number> {
+export async function recordLedger(entries: LedgerEntry[], ports: ReleasePorts): Promise<number> {
   await ports.ledger.append(entries);
-  // Once written (rows the ledger could not take come back in a later round): one telemetry line per decision.
-  emitTelemetry(entries, log);
+  // Once written (rows the ledger could not take come back in a later round): one custom event per decision,
+  // command, result and notice (telemetry.ts).
+  emitTelemetry(entries);
   return entries.length;
 }
 
-/**
- * Every release activity by its registered name, bound to `ports` (read when the activity runs). The host passes
- * its invocation context; its `log` carries the decision telemetry (Application Insights traces in Azure).
- */
-export function releaseActivities(ports: () => ReleasePorts): Record<(typeof ACTIVITY)[keyof typeof ACTIVITY], (input: unknown, context?: { log(line: string): void }) => Promise<unknown>> {
+/** Every release activity by its registered name, bound to `ports` (read when the activity runs). */
+export function releaseActivities(ports: () => ReleasePorts): Record<(typeof ACTIVITY)[keyof typeof ACTIVITY], (input: unknown) => Promise<unknown>> {
   return {
     [ACTIVITY.observe]: (input) => observeRelease(input as ObserveInput, ports()),
     [ACTIVITY.execute]: (input) => executeCommand(input as ExecuteInput, ports()),
     [ACTIVITY.executeMany]: (input) => executeCommands(input as ExecuteManyInput, ports()),
-    [ACTIVITY.record]: (input, context) => recordLedger(input as LedgerEntry[], ports(), context && ((line) => context.log(line))),
+    [ACTIVITY.record]: (input) => recordLedger(input as LedgerEntry[], ports()),
   };
 }

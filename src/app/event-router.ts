@@ -63,6 +63,7 @@ async function routeOne(e: ParsedEvent, deps: RouterDeps): Promise<RouteOutcome>
           return done('ignored', `rebake failed (${e.data.runState}): ${e.data.message ?? ''}`);
         case 'ringmaster.image.replication.completed':
           return wake(releaseIdOf(e.data.versionId), { kind: 'wake-up' }, deps).then(([o, d]) => done(o, d));
+        case 'ringmaster.upgrade.started':
         case 'ringmaster.upgrade.completed':
         case 'ringmaster.upgrade.failed':
           if (e.data.versionId) return wake(releaseIdOf(e.data.versionId), { kind: 'wake-up', scaleSetIds: [e.data.scaleSetId] }, deps).then(([o, d]) => done(o, d));

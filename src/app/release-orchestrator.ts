@@ -14,7 +14,7 @@
  * Deterministic: time is `currentUtcDateTime`, settings come in the input, I/O happens only in activities.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { decideAll, isTerminal, newRelease, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
+import { currentRing, decideAll, isTerminal, MAX_UPGRADE_READS_PER_ROUND, newRelease, parseDuration, pollCadence, type Command, type ReleaseEvent, type ReleasePlan, type ReleaseState } from '../core';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { ExecuteOutput, ObserveOutput } from './activities';
 import { afterAbandon, afterDelivery, planNotices, type NotifyCommand, type PendingNotice } from './notice-policy';
@@ -45,7 +45,7 @@ export interface OrchestratorInput {
    * What one generation hands the next. Events raised but not yet taken travel here explicitly: the
    * extension's continue-as-new discards unprocessed external events.
    */
-  carry?: { state: ReleaseState; sequence: number; numbered?: boolean; pending: PendingCommand[]; notices?: PendingNotice[]; signals?: ReleaseEvent[]; unrecorded?: LedgerEntry[]; ledgerDownSince?: string };
+  carry?: { state: ReleaseState; sequence: number; numbered?: boolean; pending: PendingCommand[]; notices?: PendingNotice[]; signals?: ReleaseEvent[]; unrecorded?: LedgerEntry[]; ledgerDownSince?: string; evidenceReadAt?: number };
 }
 
 /** A safety command ARM refused or could not take yet; tried again next round, not before its Retry-After. */
@@ -57,7 +57,6 @@ interface PendingCommand {
   notBefore: number;
 }
 
-const DEFAULT_UPGRADE_READS = 50;
 const DEFAULT_INSTANCE_READS = 4;
 /** Waiters yielded at each wait point: up to this many buffered signals are taken in one round. */
 const WAITERS_PER_WAIT = 16;
@@ -83,6 +82,12 @@ export function upgradeReads(watched: string[], signal: ReleaseEvent | undefined
   const start = (turn * limit) % watched.length;
   for (let i = 0; out.size < limit && i < watched.length; i++) out.add(watched[(start + i) % watched.length]!);
   return [...out];
+}
+
+/** Where a release stands, for its ledger rows: its phase and, once a ring opened, that ring's name. */
+function standing(s: ReleaseState): Pick<LedgerEntry, 'phase' | 'ring'> {
+  const ring = currentRing(s)?.name;
+  return ring ? { phase: s.phase, ring } : { phase: s.phase };
 }
 
 /**
@@ -139,6 +144,11 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
   let signals: ReleaseEvent[] = carry?.signals ?? [];
   let unrecorded: LedgerEntry[] = carry?.unrecorded ?? [];
   let ledgerDownSince = carry?.ledgerDownSince;
+  /** When instance evidence was last read: a poll of rolling upgrades alone (polling.ts) does not read it again. */
+  let evidenceReadAt = carry?.evidenceReadAt;
+  /** The last wait ended on the timer (no signal came). */
+  let timerFired = false;
+  const evidenceEveryMs = parseDuration(input.plan.health.evidenceEvery) ?? 300_000;
   // A fresh instance (first start, or started again after a failure) learns where its ledger numbering continues.
   let numbered = carry?.numbered ?? carry !== undefined;
   const inbox = new SignalInbox(context);
@@ -159,18 +169,30 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     }
   }
 
+  /** Adds a ledger row to the round, with where the release stands as it is written (a decision's: the state it left). */
   type Row = (kind: LedgerEntry['kind'], cause: string, payload: unknown) => void;
 
   /** Observe: re-read ARM (the truth) for what the release waits on; a failed read is a row, never a verdict. */
   function* observe(round: number, at: string, row: Row): Generator<Task, ReleaseEvent[], unknown> {
     const watch = watchList(state);
     const hint = signals.find((s) => s.kind === 'wake-up');
+    // Instance evidence is read every evidenceEvery, and in any round a signal (not the timer) brought.
+    const nowMs = Date.parse(at);
+    const byTimer = timerFired && signals.length === 1;
+    timerFired = false;
+    const evidence = evidenceReadAt === undefined || !byTimer || nowMs - evidenceReadAt >= evidenceEveryMs ? evidenceList(state) : [];
+    if (evidence.length > 0) evidenceReadAt = nowMs;
+    // A poll (the timer, nothing else due, platform-started upgrades being judged) reads just those upgrades; every
+    // other round reads the whole watch list and the version.
+    const cadence = pollCadence(state);
+    const pollOnly = round > 0 && byTimer && evidence.length === 0 && cadence.phase === 'judging';
     const observedCall = yield* call<ObserveOutput>(context.df.callActivity(ACTIVITY.observe, {
       versionId: input.versionId,
       plan: input.plan,
       readFleet: round === 0 || !state.fleetObserved,
-      scaleSetIds: upgradeReads(Object.keys(watch.scaleSets), hint, sequence, input.maxUpgradeReads ?? DEFAULT_UPGRADE_READS),
-      instanceSetIds: upgradeReads(evidenceList(state), hint, sequence, input.maxInstanceReads ?? DEFAULT_INSTANCE_READS),
+      ...(pollOnly ? { readVersion: false } : {}),
+      scaleSetIds: pollOnly ? cadence.scaleSetIds.slice(0, input.maxUpgradeReads ?? MAX_UPGRADE_READS_PER_ROUND) : upgradeReads(Object.keys(watch.scaleSets), hint, sequence, input.maxUpgradeReads ?? MAX_UPGRADE_READS_PER_ROUND),
+      instanceSetIds: upgradeReads(evidence, hint, sequence, input.maxInstanceReads ?? DEFAULT_INSTANCE_READS),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,
       readGates: input.plan.health.metrics.length > 0 && ['upgrading', 'soaking'].includes(state.phase),
@@ -282,7 +304,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     }
     unrecorded = [];
     if (!ledgerDownSince) return;
-    const outage: LedgerEntry = { release, sequence: sequence++, at, kind: 'observation', cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } } };
+    const outage: LedgerEntry = { release, sequence: sequence++, at, kind: 'observation', cause: `the ledger was unavailable from ${ledgerDownSince} to ${at}; rows of that time were written late`, payload: { ledgerOutage: { from: ledgerDownSince, to: at } }, ...standing(state) };
     ledgerDownSince = undefined;
     if (!(yield* call<number>(context.df.callActivity(ACTIVITY.record, [outage]))).ok) unrecorded = [outage];
   }
@@ -297,7 +319,10 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     episodes++;
     const winner = yield context.df.Task.any([...inbox.wait(), timer]);
     signals.push(...inbox.take());
-    if (winner === timer) signals.push({ kind: 'wake-up' });
+    if (winner === timer) {
+      signals.push({ kind: 'wake-up' });
+      timerFired = true;
+    }
     else timer.cancel();
   }
 
@@ -306,7 +331,7 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     const now = context.df.currentUtcDateTime;
     const at = now.toISOString();
     const rows: LedgerEntry[] = [];
-    const row: Row = (kind, cause, payload) => rows.push({ release, sequence: sequence++, at, kind, cause, payload });
+    const row: Row = (kind, cause, payload) => rows.push({ release, sequence: sequence++, at, kind, cause, payload, ...standing(state) });
 
     const events = yield* observe(round, at, row);
     const commands = decideRound(events, now, row);
@@ -334,6 +359,6 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     if (winner === timer || !inbox.drained) break;
     timer.cancel();
   }
-  context.df.continueAsNew({ ...input, carry: { state, sequence, numbered, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince } });
+  context.df.continueAsNew({ ...input, carry: { state, sequence, numbered, pending, notices: pendingNotices, signals, unrecorded, ledgerDownSince, evidenceReadAt } });
   return undefined;
 }

@@ -41,6 +41,16 @@ export function releaseIdOf(versionId: string): string {
   return `${image}-${version}-${fnv1a(lower)}`.replace(/[^a-z0-9.-]/g, '-');
 }
 
+/**
+ * The image and version a release id names, read back from `releaseIdOf`'s shape: `payments-api-1.7.0-3f9a21c4` →
+ * `{ image: 'payments-api', version: '1.7.0' }`. Exact for the version (gallery versions are Major.Minor.Patch
+ * integers); the image name is as the id spells it (lower case, `_` turned to `-`). Undefined for another shape.
+ */
+export function releaseNamesOf(id: string): { image: string; version: string } | undefined {
+  const m = /^(.+)-(\d+\.\d+\.\d+)-[0-9a-f]{8}$/.exec(id);
+  return m ? { image: m[1]!, version: m[2]! } : undefined;
+}
+
 /** 32-bit FNV-1a as 8 hex digits: short, stable, no crypto needed for an id suffix. */
 function fnv1a(text: string): string {
   let h = 0x811c9dc5;

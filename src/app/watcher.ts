@@ -49,18 +49,19 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
       const seen = await deps.ports.observe({ versionId: s.versionId, version: s.watch.replicating.length > 0, upgradesOf: ids, upgradeTargets: false, knownUpgrades: s.watch.scaleSets });
       if (seen.errors.length) throw new Error(seen.errors.join('; '));
       result.reads += ids.length + (s.watch.replicating.length > 0 ? 1 : 0);
-      // One event per release per run, the most telling change first (a failing set, else a completed
-      // one): the release re-reads every watched set when it wakes, so more events would only add rounds.
+      // One event per release per run, the most telling change first (a failing set, else a completed one, else
+      // one that started rolling: an upgrade the platform started is then polled by the release while it is
+      // judged): the release re-reads every watched set when it wakes, so more events would only add rounds.
       let worst: UpgradeObserved | undefined;
+      const rank = (u: UpgradeObserved) => (failing(u) ? 3 : u.code === 'Completed' ? 2 : u.code === 'RollingForward' ? 1 : 0);
       for (const u of seen.events) {
         if (u.kind !== 'rolling-upgrade-observed') continue;
         changed = true;
         result.changes++;
-        if (failing(u) && (!worst || !failing(worst))) worst = u;
-        else if (!worst && u.code === 'Completed') worst = u;
+        if (rank(u) > (worst ? rank(worst) : 0)) worst = u;
       }
       if (worst && deps.publisher) {
-        await deps.publisher.publish(worst.code === 'Completed' ? 'ringmaster.upgrade.completed' : 'ringmaster.upgrade.failed', {
+        await deps.publisher.publish(failing(worst) ? 'ringmaster.upgrade.failed' : worst.code === 'Completed' ? 'ringmaster.upgrade.completed' : 'ringmaster.upgrade.started', {
           scaleSetId: worst.scaleSetId,
           versionId: s.versionId,
           code: worst.code,

@@ -15,6 +15,7 @@ import { TableDedupeStore } from '../ledger/dedupe-table';
 import { TableLedger } from '../ledger/table-ledger';
 import { type DedupeStore, MemoryDedupeStore } from '../notify/delivery';
 import { createNotifier, type Notifier } from '../notify/router';
+import { MemoryThreadStore, type ThreadStore } from '../notify/slack-thread';
 import type { Notice } from '../notify/notice';
 import { parseAllowedHosts, type UrlPolicy } from '../notify/url-policy';
 import { parse as parseYaml } from 'yaml';
@@ -31,6 +32,8 @@ export interface AppSettings {
   /** `RINGMASTER_LEDGER_ACCOUNT_URL`: a Table endpoint reached with the app's identity (Entra ID, no keys). */
   ledgerAccountUrl?: string;
   dashboardUrl?: string;
+  /** The Slack Web API base for `slackThread` routes: not a setting (Azure always posts to https://slack.com/api); tests and local runs point it at a stub. */
+  slackApiUrl?: string;
   /** `RINGMASTER_PURGE_AFTER_DAYS` (default 30): ended releases' orchestration history is purged after this long. */
   purgeAfterMs: number;
   /** `RINGMASTER_OPERATOR_IDENTITY`: `entra` when App Service authentication fronts the operator API; else `key`. */
@@ -102,15 +105,16 @@ export function buildDeps(settings: AppSettings, ledger?: Ledger, now: () => Dat
   const notifiers = new Map<string, Notifier>();
   // One dedupe memory for every route: a notice retried after an attempt that was abandoned in flight (the
   // release acted on a signal first) is not sent twice when that attempt had in fact been delivered.
-  const dedupe = dedupeFor(settings);
-  const notifierFor = (channel: 'teams' | 'slack', secretName: string) => {
-    const key = `${channel}:${secretName}`;
-    return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, { resolveSecret, policy, dedupe })).get(key)!;
+  // Slack thread roots (`slackThread` routes) live beside the dedupe keys, so every instance replies in one thread.
+  const notifyOptions = { resolveSecret, policy, ...dedupeFor(settings), ...(settings.slackApiUrl ? { slackApiBase: settings.slackApiUrl } : {}) };
+  const notifierFor = ({ channel, secretName, slackChannel }: Extract<Command, { kind: 'notify' }>) => {
+    const key = `${channel}:${secretName}#${slackChannel ?? ''}`;
+    return notifiers.get(key) ?? notifiers.set(key, createNotifier(channel, secretName, notifyOptions, slackChannel)).get(key)!;
   };
   const ports: ReleasePorts = {
     ...createReleaseWorld({ gallery, fleet, imageBuilder, monitor }),
     async notify(command, release) {
-      const record = await notifierFor(command.channel, command.secretName).send(toNotice(command, release, settings.dashboardUrl));
+      const record = await notifierFor(command).send(toNotice(command, release, settings.dashboardUrl));
       // Deduped: this notice was already delivered (by an earlier attempt of this process).
       return { delivered: record.delivered || record.deduped, attempts: record.attempts, ...(record.error ? { error: record.error } : {}) };
     },
@@ -127,11 +131,14 @@ function ledgerFor(settings: AppSettings): Ledger {
   return new MemoryLedger();
 }
 
-/** The notice dedupe the settings name: the ledger's storage account, table ringmasterNotices; else memory (tests only). */
-function dedupeFor(settings: AppSettings): DedupeStore {
-  if (settings.ledgerAccountUrl) return TableDedupeStore.fromAccountUrl(settings.ledgerAccountUrl, new DefaultAzureCredential());
-  if (settings.storageConnection) return TableDedupeStore.fromConnectionString(settings.storageConnection);
-  return new MemoryDedupeStore();
+/** The notice dedupe and Slack thread roots the settings name: the ledger's storage account, table ringmasterNotices; else memory (tests only). */
+function dedupeFor(settings: AppSettings): { dedupe: DedupeStore; threads: ThreadStore } {
+  const table = settings.ledgerAccountUrl
+    ? TableDedupeStore.fromAccountUrl(settings.ledgerAccountUrl, new DefaultAzureCredential())
+    : settings.storageConnection
+      ? TableDedupeStore.fromConnectionString(settings.storageConnection)
+      : undefined;
+  return table ? { dedupe: table, threads: table.threads() } : { dedupe: new MemoryDedupeStore(), threads: new MemoryThreadStore() };
 }
 
 /** The chat notice for an engine `notify` command. */

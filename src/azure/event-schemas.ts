@@ -107,6 +107,7 @@ export const rebakeDataSchema = z.looseObject({
 export const RINGMASTER_EVENT_SCHEMAS = {
   'ringmaster.image.version.published': versionPublishedDataSchema,
   'ringmaster.image.replication.completed': replicationCompletedDataSchema,
+  'ringmaster.upgrade.started': upgradeDataSchema,
   'ringmaster.upgrade.failed': upgradeDataSchema,
   'ringmaster.upgrade.completed': upgradeDataSchema,
   'ringmaster.rebake.succeeded': rebakeDataSchema,

@@ -9,8 +9,9 @@
  * southeastasia (10), australiaeast (10): westeurope opens first (exposure 10); when its upgrades
  * complete (exposure 0) southeastasia opens, then australiaeast. A region of 20 would need approval.
  */
-import type { ReleaseState } from './types';
+import { arePaired } from './region-pairs';
 import { capacityIn } from './release-state';
+import type { ReleaseState } from './types';
 
 /** The budget in instances, or undefined when the plan sets none. */
 export function budgetLimit(state: ReleaseState): number | undefined {
@@ -23,14 +24,14 @@ export function budgetLimit(state: ReleaseState): number | undefined {
   return Math.max(1, Math.floor((fleet * pct) / 100));
 }
 
+/** Open regions whose upgrades have not yet all completed healthy. */
+export function exposedRegions(state: ReleaseState): string[] {
+  return state.rings.filter((ring) => !ring.passedAt).flatMap((ring) => Object.keys(ring.opened).filter((region) => !ring.upgraded[region]));
+}
+
 /** Instances in open regions whose upgrades have not yet all completed healthy. */
 export function exposure(state: ReleaseState): number {
-  let sum = 0;
-  for (const ring of state.rings) {
-    if (ring.passedAt) continue;
-    for (const region of Object.keys(ring.opened)) if (!ring.upgraded[region]) sum += capacityIn(state, region);
-  }
-  return sum;
+  return exposedRegions(state).reduce((sum, region) => sum + capacityIn(state, region), 0);
 }
 
 export type ChunkChoice =
@@ -45,8 +46,19 @@ export type ChunkChoice =
 export function chooseChunk(state: ReleaseState, ringIndex: number, approved: boolean): ChunkChoice {
   const ring = state.rings[ringIndex];
   if (!ring) return { kind: 'wait', reason: 'no such ring' };
-  const unopened = ring.regions.filter((r) => !ring.opened[r]);
-  if (unopened.length === 0) return { kind: 'wait', reason: 'every region of the ring is open' };
+  const closed = ring.regions.filter((r) => !ring.opened[r]);
+  if (closed.length === 0) return { kind: 'wait', reason: 'every region of the ring is open' };
+  // Azure never updates both regions of a pair in one phase, and neither does a release (a ring that
+  // allowPairedRegions holds both): the second half waits until the first's upgrades completed healthy.
+  const unopened: string[] = [];
+  for (const region of closed) {
+    const partner = [...exposedRegions(state), ...unopened].find((r) => arePaired(r, region));
+    if (partner === undefined) unopened.push(region);
+  }
+  if (unopened.length === 0) {
+    const first = closed[0]!;
+    return { kind: 'wait', reason: `${first} waits for its Azure pair ${[...exposedRegions(state)].find((r) => arePaired(r, first))} to finish upgrading` };
+  }
   const limit = budgetLimit(state);
   if (limit === undefined || approved) return { kind: 'open', regions: unopened };
   let used = exposure(state);

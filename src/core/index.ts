@@ -3,6 +3,7 @@ export * from './budget';
 export * from './duration';
 export * from './health';
 export * from './plan';
+export * from './polling';
 export * from './release-engine';
 export * from './release-state';
 export * from './types';

@@ -14,10 +14,12 @@ function matchingRoutes(plan: ReleasePlan, kind: NoticeKind, ring: string | unde
 }
 
 function notifyCommand(route: ReleasePlan['notify'][number], kind: NoticeKind, dedupeKey: string, facts: NoticeFacts): NotifyCommand {
+  const target = route.slackThread
+    ? { channel: 'slack' as const, secretName: route.slackThread.tokenSecret, slackChannel: route.slackThread.channel }
+    : { channel: route.teams !== undefined ? ('teams' as const) : ('slack' as const), secretName: (route.teams ?? route.slack)! };
   return {
     kind: 'notify',
-    channel: route.teams !== undefined ? 'teams' : 'slack',
-    secretName: (route.teams ?? route.slack)!,
+    ...target,
     notice: kind,
     dedupeKey,
     facts,

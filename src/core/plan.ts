@@ -111,6 +111,13 @@ const healthSchema = z.strictObject({
   evidenceEvery: duration
     .refine((s) => (parseDuration(s) ?? 0) >= 60_000 && (parseDuration(s) ?? 0) <= 3_600_000, { error: 'expected a duration from 1m to 1h' })
     .default('5m'),
+  /**
+   * How often, while an upgrade the platform started rolls forward in the ring (Azure raises no event when it
+   * halts), the release reads the rolling upgrades of its sets. 10s–5m, slowed to ARM's read budget (polling.ts).
+   */
+  pollEvery: duration
+    .refine((s) => (parseDuration(s) ?? 0) >= 10_000 && (parseDuration(s) ?? 0) <= 300_000, { error: 'expected a duration from 10s to 5m' })
+    .default('30s'),
   alerts: z.array(z.string().min(1)).default([]),
   metrics: z.array(metricGateSchema).default([]),
 });
@@ -144,9 +151,16 @@ const routeSchema = z
     rings: z.array(z.string()).optional(),
     teams: secretName.optional(),
     slack: secretName.optional(),
+    /** Slack Web API with a bot token: one thread per release in `channel` (the token's secret name, never the token). */
+    slackThread: z
+      .strictObject({
+        tokenSecret: secretName,
+        channel: z.string().regex(/^[CDG][A-Z0-9]{8,}$/, { error: 'expected a Slack channel id like "C0123456789" (not a #name: a name can change, a thread belongs to an id)' }),
+      })
+      .optional(),
   })
-  .refine((r) => (r.teams === undefined) !== (r.slack === undefined), {
-    error: 'a route names exactly one of teams or slack',
+  .refine((r) => [r.teams, r.slack, r.slackThread].filter((x) => x !== undefined).length === 1, {
+    error: 'a route names exactly one of teams, slack or slackThread',
   });
 
 const rebakeSchema = z.strictObject({
@@ -259,7 +273,7 @@ export function validatePlan(doc: unknown): PlanResult {
 /** Warnings for a valid plan: rings that opted out of the region-pair check and hold a pair. */
 export function pairWarnings(plan: ReleasePlan): string[] {
   return plan.rings.flatMap((ring, i) =>
-    ring.allowPairedRegions ? pairsIn(ring.regions).map(([a, b]) => `rings[${i}] ${ring.name}: ${a} and ${b} are an Azure region pair, opened together (allowPairedRegions)`) : [],
+    ring.allowPairedRegions ? pairsIn(ring.regions).map(([a, b]) => `rings[${i}] ${ring.name}: ${a} and ${b} are an Azure region pair, in one ring (allowPairedRegions): ${b} opens once ${a}'s upgrades completed healthy`) : [],
   );
 }
 

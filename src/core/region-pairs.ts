@@ -60,13 +60,16 @@ export function pairedRegion(region: string, pairs: RegionPairs = BUILT_IN_PAIRS
   return pairs[region.toLowerCase()];
 }
 
+/** Whether Azure pairs `a` and `b` (either way: some pairs are one-way). */
+export function arePaired(a: string, b: string, pairs: RegionPairs = BUILT_IN_PAIRS): boolean {
+  return pairedRegion(a, pairs) === b.toLowerCase() || pairedRegion(b, pairs) === a.toLowerCase();
+}
+
 /** The pairs among `regions`, in the order their first halves appear (a pair counts either way). */
 export function pairsIn(regions: readonly string[], pairs: RegionPairs = BUILT_IN_PAIRS): [string, string][] {
   const out: [string, string][] = [];
   regions.forEach((a, i) => {
-    for (const b of regions.slice(i + 1)) {
-      if (pairedRegion(a, pairs) === b || pairedRegion(b, pairs) === a) out.push([a, b]);
-    }
+    for (const b of regions.slice(i + 1)) if (arePaired(a, b, pairs)) out.push([a, b]);
   });
   return out;
 }

@@ -15,6 +15,7 @@ import { chooseChunk } from './budget';
 import { parseDuration } from './duration';
 import { assessInstances, assessUpgrade, UPGRADED_BREACH_CODE, unhealthyUpgradedPercent, WHOLE_SET_CODE } from './health';
 import { noticeCommands } from './notices';
+import { pollCadence } from './polling';
 import type { NoticeKind } from './plan';
 import { compareVersions, isTerminal, openRegions, ringIndexOf, scaleSetsIn, trackingSetsIn, tracksLatest } from './release-state';
 import type { Command, Decision, NoticeFacts, Phase, ReleaseEvent, ReleaseState } from './types';
@@ -787,8 +788,10 @@ function desiredWake(ctx: Ctx): string | undefined {
         .map(([, t]) => (timeout > 0 ? Date.parse(t) + timeout : Infinity));
       // Evidence matters once instances run the version: a set of an open region has started its upgrade.
       const rolling = Object.keys(ring.opened).some((r) => (d.fleetByRegion[r] ?? []).some((id) => d.scaleSets[id]?.upgrade !== undefined));
+      // Upgrades the platform started raise no event when they halt: poll them while their batches are judged.
+      const poll = pollCadence(d).everyMs;
       // A freeze or a window's end ahead: look at the open regions then (they may have to be taken back).
-      return earliest(nextHoldStart(d.plan, ctx.now)?.getTime(), rolling ? evidenceAt : undefined, ...times);
+      return earliest(nextHoldStart(d.plan, ctx.now)?.getTime(), rolling ? evidenceAt : undefined, poll === undefined ? undefined : ctx.now.getTime() + poll, ...times);
     }
     default:
       return undefined;

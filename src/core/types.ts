@@ -103,7 +103,10 @@ export type Command =
   | {
       kind: 'notify';
       channel: 'teams' | 'slack';
+      /** The webhook URL's secret name, or for a `slackThread` route the bot token's. */
       secretName: string;
+      /** A `slackThread` route's channel id: post with the bot token, one thread per release. */
+      slackChannel?: string;
       notice: NoticeKind;
       dedupeKey: string;
       facts: NoticeFacts;

@@ -5,6 +5,8 @@
  * written is never replaced: a different entry under a used key is refused (`LedgerConflict`), and a
  * release started again (after it failed) continues its numbering from `nextSequence`.
  */
+import type { Phase } from '../core';
+
 export type LedgerKind = 'observation' | 'decision' | 'command' | 'result' | 'notice';
 
 export interface LedgerEntry {
@@ -15,6 +17,10 @@ export interface LedgerEntry {
   kind: LedgerKind;
   cause: string;
   payload: unknown;
+  /** The release's phase as the row was written: a round's decisions, commands and results carry the phase its decisions left. */
+  phase?: Phase;
+  /** The name of the ring the release was working on then, once one had opened. */
+  ring?: string;
 }
 
 export interface Ledger {

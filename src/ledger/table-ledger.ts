@@ -5,6 +5,7 @@
  */
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
+import type { Phase } from '../core';
 import { LedgerConflict, redact, type Ledger, type LedgerEntry, type LedgerKind } from './ledger';
 
 const MAX_PAYLOAD_CHARS = 30_000; // a table property holds at most 64 KiB (32 K UTF-16 characters)
@@ -87,6 +88,8 @@ export class TableLedger implements Ledger {
         kind: String(row.kind) as LedgerKind,
         cause: String(row.cause),
         payload: safeParse(String(row.payload ?? 'null')),
+        ...(typeof row.phase === 'string' ? { phase: row.phase as Phase } : {}),
+        ...(typeof row.ring === 'string' ? { ring: row.ring } : {}),
       });
     }
     return out.sort((a, b) => a.sequence - b.sequence);
@@ -110,6 +113,8 @@ type Entity = {
   kind: LedgerKind;
   cause: string;
   payload: string;
+  phase?: string;
+  ring?: string;
 };
 
 function toEntity(e: LedgerEntry): Entity {
@@ -122,6 +127,8 @@ function toEntity(e: LedgerEntry): Entity {
     kind: e.kind,
     cause: e.cause.slice(0, 4000),
     payload: JSON.stringify(redact(e.payload)).slice(0, MAX_PAYLOAD_CHARS),
+    ...(e.phase ? { phase: e.phase } : {}),
+    ...(e.ring ? { ring: e.ring } : {}),
   };
 }
 

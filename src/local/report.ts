@@ -179,6 +179,10 @@ export function checkExpectations(r: Report, s: Scenario): string[] {
     for (const [region, most] of Object.entries(e.maxInstancesPerRegion)) {
       if ((perRegion[region] ?? 0) > most) out.push(`${name}: ${perRegion[region]} instances ran it at once in ${region} (at most ${most})`);
     }
+    for (const [a, b] of e.neverTogether) {
+      const at = bothPartWay(r.timeline.controlled, releaseLabel(s, e.image, e.version), a, b);
+      if (at !== undefined) out.push(`${name}: rolled out to ${a} and ${b} at once (both part-way at ${new Date(at).toISOString()})`);
+    }
     if (e.maxDemoteWrites !== undefined && rel.demoteWrites > e.maxDemoteWrites) out.push(`${name}: ${rel.demoteWrites} demote writes (at most ${e.maxDemoteWrites})`);
     for (const f of e.findings.filter((f) => !rel.findings.some((x) => x.includes(f)))) out.push(`${name}: no finding says "${f}" (reported: ${rel.findings.join('; ') || 'none'})`);
     if (e.causeIncludes && !(rel.demotionCause ?? '').includes(e.causeIncludes)) out.push(`${name}: its cause does not say "${e.causeIncludes}" (it says: ${rel.demotionCause ?? 'nothing'})`);
@@ -223,6 +227,16 @@ function maxPerRegion(t: FleetTimeline, version: string): Record<string, number>
   const out: Record<string, number> = {};
   for (const p of t.points) for (const [region, counts] of Object.entries(p.counts)) out[region] = Math.max(out[region] ?? 0, counts[version] ?? 0);
   return out;
+}
+
+/** The first time both regions were part-way to the version (some instances on it, not all), if ever. */
+function bothPartWay(t: FleetTimeline, version: string, a: string, b: string): number | undefined {
+  const partWay = (counts: Record<string, number> | undefined) => {
+    const on = counts?.[version] ?? 0;
+    const all = Object.values(counts ?? {}).reduce((x, y) => x + y, 0);
+    return on > 0 && on < all;
+  };
+  return t.points.find((p) => partWay(p.counts[a]) && partWay(p.counts[b]))?.at;
 }
 
 /** Regions where the version counts changed at a point inside [from, until). */

@@ -82,6 +82,11 @@ export const scenarioSchema = z.strictObject({
         maxInstancesPerRegion: z.record(z.string(), z.number().int().nonnegative()).default({}),
         /** At most this many accepted demote writes (excludeFromLatest on the version). */
         maxDemoteWrites: z.number().int().nonnegative().optional(),
+        /**
+         * Region pairs it must never roll out to at once: at no time are both regions part-way (some of their
+         * instances on the version, not all), e.g. [[northeurope, westeurope]], an Azure pair.
+         */
+        neverTogether: z.array(z.tuple([z.string(), z.string()])).default([]),
         /** Findings it must report (each a piece of the text, e.g. "pins 1.6.4"). */
         findings: z.array(z.string().min(1)).default([]),
         /** A piece of the demotion's cause, e.g. "instance evidence" or "clearly worse than". */

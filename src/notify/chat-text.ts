@@ -27,7 +27,7 @@ function unlinkUrls(s: string): string {
 /**
  * Adaptive Card TextBlock and FactSet text (the CommonMark subset Teams renders: bold, italic, lists, links).
  * Every markup character gets a backslash, as CommonMark's backslash escapes allow for any ASCII punctuation:
- * `\ [ ] ( ) * _ ` ~ # > < ! { } |`, and a leading list marker (`-`, `+`, `1.`). Braces too, so that
+ * `\ [ ] ( ) * _ ` ~ # > < ! { } |`, and a leading list marker or rule (`-`, `+`, `1.`, `---`). Braces too, so that
  * `{{DATE(…)}}` in free text is not turned into a date by the card's date functions.
  *
  * @example escapeTeamsMarkdown('[Approve here](https://evil.example)') === '\\[Approve here\\]\\(https:\u200b//evil.example\\)'
@@ -35,7 +35,7 @@ function unlinkUrls(s: string): string {
 export function escapeTeamsMarkdown(s: string): string {
   return unlinkUrls(oneLine(s))
     .replace(/[\\[\]()*_`~#><!{}|]/g, '\\$&')
-    .replace(/^(\s*)([-+])(?=\s|$)/, '$1\\$2')
+    .replace(/^(\s*)([-+])/, '$1\\$2')
     .replace(/^(\s*\d+)([.)])(?=\s|$)/, '$1\\$2');
 }
 

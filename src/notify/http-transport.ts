@@ -1,7 +1,7 @@
 /**
  * The one HTTP client of `src/notify`: POSTs JSON with a hard timeout, re-checks resolved addresses against the URL
  * policy at connect time (so DNS cannot point an allowed name at a private address), and never follows redirects.
- * `@slack/webhook` is given `transportFetch` as its `fetch`, so Slack goes through the same guard.
+ * `@slack/webhook` and `@slack/web-api` are given `transportFetch` as their `fetch`, so Slack goes through the same guard.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
@@ -106,7 +106,7 @@ function abortError(signal: AbortSignal, timeoutMs: number): Error {
   return reason instanceof Error ? reason : new Error('aborted');
 }
 
-/** Minimal Fetch-shaped response for `@slack/webhook`. */
+/** Minimal Fetch-shaped response for `@slack/webhook` and `@slack/web-api`. */
 interface MiniResponse {
   ok: boolean;
   status: number;
@@ -119,7 +119,7 @@ interface MiniResponse {
 }
 
 /**
- * A `fetch` for `@slack/webhook` over `postRaw`. `onResponse` sees every response (to read `Retry-After`, which the
+ * A `fetch` for the Slack clients over `postRaw`. `onResponse` sees every response (to read `Retry-After`, which the
  * library's error type does not keep).
  */
 export function transportFetch(options: TransportOptions, onResponse?: (r: HttpResult) => void) {
@@ -129,9 +129,8 @@ export function transportFetch(options: TransportOptions, onResponse?: (r: HttpR
   ): Promise<MiniResponse> => {
     const url = typeof input === 'string' ? new URL(input) : input;
     const body = typeof init?.body === 'string' ? init.body : '';
-    const headers = Object.fromEntries(
-      Object.entries(init?.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'content-type'),
-    );
+    // Lower-cased, so the caller's content type (JSON for the webhook, a form for the Web API) replaces postRaw's default.
+    const headers = Object.fromEntries(Object.entries(init?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const r = await postRaw(url, body, headers, options, init?.signal);
     onResponse?.(r);
     const bytes = Buffer.from(r.body, 'utf8');

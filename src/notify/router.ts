@@ -42,7 +42,7 @@ export interface RouteSpec {
 
 export interface RouterOptions extends DeliveryOptions {
   routes: readonly RouteSpec[];
-  /** Secret name → URL, or undefined when not configured. */
+  /** Secret name → URL (or bot token), or undefined when not configured. */
   resolveSecret: (secretName: string) => string | undefined;
   policy: UrlPolicy;
   /** Extra CA (PEM) for local HTTPS sinks. */
@@ -71,11 +71,19 @@ export function noopNotifier(route: string, channel: Channel): Notifier {
   };
 }
 
-/** Builds the notifier for one secret name on one channel. */
-export function createNotifier(channel: Channel, secretName: string, options: Omit<RouterOptions, 'routes'>): Notifier {
-  const url = options.resolveSecret(secretName);
-  if (!url) return unavailableNotifier(secretName, channel, `secret ${secretName} is not set`);
-  const common = { ...options, route: secretName, url };
+/**
+ * Builds the notifier for one secret name on one channel. With `slackChannel` (a `slackThread` route) the secret
+ * is a Slack bot token and the notices go to that channel id by `chat.postMessage`, one thread per release;
+ * otherwise it is a webhook URL. The route is named after the secret name (and channel), never its value.
+ */
+export function createNotifier(channel: Channel, secretName: string, options: Omit<RouterOptions, 'routes'>, slackChannel?: string): Notifier {
+  const route = slackChannel === undefined ? secretName : `${secretName}#${slackChannel}`;
+  const secret = options.resolveSecret(secretName);
+  if (!secret) return unavailableNotifier(route, channel, `secret ${secretName} is not set`);
+  if (slackChannel !== undefined) {
+    return createSlackThreadNotifier({ ...options, route, token: secret, channel: slackChannel, ...(options.slackApiBase ? { apiBase: options.slackApiBase } : {}) });
+  }
+  const common = { ...options, route, url: secret };
   return channel === 'teams' ? createTeamsNotifier(common) : createSlackNotifier(common);
 }
 
@@ -93,17 +101,7 @@ export class NotificationRouter {
     for (const spec of options.routes) {
       if (spec.teams) this.bound.push({ spec, notifier: createNotifier('teams', spec.teams, shared) });
       if (spec.slack) this.bound.push({ spec, notifier: createNotifier('slack', spec.slack, shared) });
-      if (spec.slackThread) {
-        const { tokenSecret, channel } = spec.slackThread;
-        const token = options.resolveSecret(tokenSecret);
-        const route = `${tokenSecret}#${channel}`;
-        this.bound.push({
-          spec,
-          notifier: token
-            ? createSlackThreadNotifier({ ...shared, route, token, channel, ...(options.slackApiBase ? { apiBase: options.slackApiBase } : {}) })
-            : unavailableNotifier(route, 'slack', `secret ${tokenSecret} is not set`),
-        });
-      }
+      if (spec.slackThread) this.bound.push({ spec, notifier: createNotifier('slack', spec.slackThread.tokenSecret, shared, spec.slackThread.channel) });
     }
   }
 

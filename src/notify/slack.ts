@@ -3,7 +3,8 @@
  * The library's own retries stay off (`retryConfig: { retries: 0 }`, its default) and its `fetch` is our guarded
  * transport, so the URL policy, timeouts and the retry budget of `delivery.ts` apply exactly as for Teams.
  */
-import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
+import type { KnownBlock } from '@slack/types';
+import { IncomingWebhook } from '@slack/webhook';
 import { escapeMrkdwn } from './chat-text';
 import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
 import { guardedNotifier } from './guarded-notifier';
@@ -21,9 +22,10 @@ function clip(s: string, max: number): string {
 
 export { escapeMrkdwn };
 
+/** Typed against Block Kit (`@slack/types`, the types `@slack/webhook` and `@slack/web-api` take), so tsc refuses a malformed block. */
 export interface SlackMessage {
   text: string;
-  blocks: NonNullable<IncomingWebhookSendArguments['blocks']>;
+  blocks: KnownBlock[];
 }
 
 /**

@@ -13,6 +13,9 @@ export interface Behaviour {
   healthSettleMs: number;
   rollbackMs: number;
   historyLimit: number;
+  /** Event Grid's delivery latency (Azure documents no figure; 0 by default: events arrive at once). */
+  eventLatencyMs: number;
+  eventLatencyJitterMs: number;
   replicationFailures: { version: string; region: string }[];
 }
 
@@ -25,6 +28,8 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   healthSettleMs: 2 * 60_000,
   rollbackMs: 3 * 60_000,
   historyLimit: 5,
+  eventLatencyMs: 0,
+  eventLatencyJitterMs: 0,
   replicationFailures: [],
 };
 
@@ -40,6 +45,8 @@ export function resolveBehaviour(spec: BehaviourSpec | undefined): Behaviour {
   b.healthSettleMs = d(spec.healthSettle, b.healthSettleMs);
   b.rollbackMs = d(spec.rollbackDuration, b.rollbackMs);
   b.historyLimit = spec.osUpgradeHistoryLimit ?? b.historyLimit;
+  b.eventLatencyMs = d(spec.eventLatency, b.eventLatencyMs);
+  b.eventLatencyJitterMs = d(spec.eventLatencyJitter, b.eventLatencyJitterMs);
   b.replicationFailures = (spec.replicationFailures ?? []).map((f) => ({ version: f.version, region: normalizeRegion(f.region) }));
   return b;
 }

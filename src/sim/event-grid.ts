@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Faults } from './faults';
 import type { Simulation } from './simulation';
 import { toCloudEvent, toEventGridSchema, type SimEvent } from './system-events';
+import { keyedRandom } from './prng';
 
 export const subscriptionSpec = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9-]{3,64}$/, '3-64 letters, digits or hyphens'),
@@ -155,12 +156,24 @@ export class EventGrid {
         continue;
       }
       if (fault?.kind === 'reorder') {
-        this.sim.clock.after((fault.delaySeconds ?? 60) * 1000, `reordered ${e.id}`, () => this.attempt(sub, e, 1));
+        this.sim.clock.after((fault.delaySeconds ?? 60) * 1000 + this.latencyMs(sub, e, 0), `reordered ${e.id}`, () => this.attempt(sub, e, 1));
         continue;
       }
-      this.attempt(sub, e, 1);
-      if (fault?.kind === 'duplicate') this.attempt(sub, e, 1);
+      this.firstAttempt(sub, e, 0);
+      if (fault?.kind === 'duplicate') this.firstAttempt(sub, e, 1);
     }
+  }
+
+  /** Delivery latency of one copy of an event to one subscription: `behaviour.eventLatency` + seeded jitter. */
+  private latencyMs(sub: WebhookSubscription, e: SimEvent, copy: number): number {
+    const b = this.sim.behaviour;
+    return b.eventLatencyMs + (b.eventLatencyJitterMs > 0 ? Math.round(b.eventLatencyJitterMs * keyedRandom(this.sim.seed, `eg|${sub.name}|${e.id}|${copy}`)) : 0);
+  }
+
+  private firstAttempt(sub: WebhookSubscription, e: SimEvent, copy: number): void {
+    const wait = this.latencyMs(sub, e, copy);
+    if (wait > 0) this.sim.clock.after(wait, `deliver ${e.id}`, () => this.attempt(sub, e, 1));
+    else this.attempt(sub, e, 1);
   }
 
   private payload(sub: WebhookSubscription, e: SimEvent): { body: string; contentType: string } {

@@ -166,6 +166,9 @@ export const behaviourSpec = z.strictObject({
   healthSettle: duration.optional(),
   rollbackDuration: duration.optional(),
   osUpgradeHistoryLimit: z.number().int().min(1).max(100).optional(),
+  /** Event Grid's delivery latency: each delivery attempt waits eventLatency + a seeded share of eventLatencyJitter. */
+  eventLatency: duration.optional(),
+  eventLatencyJitter: duration.optional(),
   replicationFailures: z.array(z.strictObject({ version: z.string(), region: z.string() })).optional(),
 });
 export type BehaviourSpec = z.infer<typeof behaviourSpec>;

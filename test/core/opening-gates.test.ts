@@ -48,6 +48,30 @@ describe('opening gates', () => {
       },
       (v) => expect(v).toMatchObject({ kind: 'wait', hold: false, reason: expect.stringContaining('waiting for open regions to finish before northeurope') }),
     ],
+    [
+      'a ring that holds an Azure pair (allowPairedRegions) opens one half, not both',
+      () => withFleet(planWith({ budget: undefined, rings: [{ name: 'canary', regions: ['northeurope', 'westeurope', 'southeastasia'], allowPairedRegions: true }] })),
+      { kind: 'allow', regions: ['northeurope', 'southeastasia'] },
+    ],
+    [
+      'the second half of a pair waits while the first is still upgrading, whatever the budget',
+      () => {
+        const d = withFleet(planWith({ budget: undefined, rings: [{ name: 'canary', regions: ['northeurope', 'westeurope'], allowPairedRegions: true }] }));
+        d.rings[0]!.opened = { northeurope: T0.toISOString() };
+        return d;
+      },
+      { kind: 'wait', hold: false, reason: 'westeurope waits for its Azure pair northeurope to finish upgrading' },
+    ],
+    [
+      'and opens once the first half’s upgrades completed healthy',
+      () => {
+        const d = withFleet(planWith({ budget: undefined, rings: [{ name: 'canary', regions: ['northeurope', 'westeurope'], allowPairedRegions: true }] }));
+        d.rings[0]!.opened = { northeurope: T0.toISOString() };
+        d.rings[0]!.upgraded = { northeurope: T0.toISOString() };
+        return d;
+      },
+      { kind: 'allow', regions: ['westeurope'] },
+    ],
   ])('%s', (_rule, state, expected) => {
     const v = verdict(state());
     if (typeof expected === 'function') expected(v);

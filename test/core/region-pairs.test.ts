@@ -33,7 +33,7 @@ describe('region pairs', () => {
     const base = planWith({});
     const r = validatePlan({ ...base, rings: [{ name: 'canary', regions: ['eastus'] }, { name: 'broad', regions: ['northeurope', 'westeurope'], allowPairedRegions: true }] });
     expect(r.ok).toBe(true);
-    if (r.ok) expect(pairWarnings(r.plan)).toEqual([expect.stringMatching(/^rings\[1\] broad: northeurope and westeurope are an Azure region pair, opened together \(allowPairedRegions\)/)]);
+    if (r.ok) expect(pairWarnings(r.plan)).toEqual([expect.stringMatching(/^rings\[1\] broad: northeurope and westeurope are an Azure region pair, in one ring \(allowPairedRegions\): westeurope opens once northeurope's upgrades completed healthy/)]);
   });
 });
 

@@ -15,6 +15,7 @@ import { bicep, root } from './bicep-text';
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
 const host = JSON.parse(read('host.json')) as {
   version?: string;
+  telemetryMode?: string;
   extensionBundle?: { id?: string; version?: string };
   extensions?: { durableTask?: { hubName?: string } };
 };
@@ -24,7 +25,7 @@ const guide = read('docs/operator-guide.md');
 /** Setting names the code reads: `env.NAME`, `env[NAME]` via seconds('NAME'), and `%NAME%` in host.json and bindings. */
 function settingsReadByCode(): Set<string> {
   const names = new Set<string>();
-  for (const file of ['src/app/wiring.ts', 'src/azure/settings.ts']) {
+  for (const file of ['src/app/wiring.ts', 'src/azure/settings.ts', 'src/app/azure-monitor.ts']) {
     const text = read(file);
     for (const m of text.matchAll(/\benv\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] ?? '');
     for (const m of text.matchAll(/seconds\('([A-Z_]+)'/g)) names.add(m[1] ?? '');
@@ -65,7 +66,7 @@ describeWithArm('app settings (compiled ARM JSON)', (arm) => {
   });
 
   it('finds the settings the code reads (sanity)', () => {
-    for (const n of ['RINGMASTER_ARM_ENDPOINT', 'RINGMASTER_SUBSCRIPTION_IDS', 'RINGMASTER_PLANS', 'RINGMASTER_TASK_HUB', 'RINGMASTER_WATCH_SCHEDULE', 'RINGMASTER_LRO_POLL_MS', 'AzureWebJobsStorage']) {
+    for (const n of ['RINGMASTER_ARM_ENDPOINT', 'RINGMASTER_SUBSCRIPTION_IDS', 'RINGMASTER_PLANS', 'RINGMASTER_TASK_HUB', 'RINGMASTER_WATCH_SCHEDULE', 'RINGMASTER_LRO_POLL_MS', 'AzureWebJobsStorage', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING']) {
       expect(read_.has(n), n).toBe(true);
     }
   });
@@ -125,8 +126,9 @@ describeWithArm('app settings (compiled ARM JSON)', (arm) => {
 });
 
 describe('host.json and local.settings.json', () => {
-  it('host.json: version 2.0, extension bundle [4.*, 5.0.0), task hub from RINGMASTER_TASK_HUB', () => {
+  it('host.json: version 2.0, OpenTelemetry, extension bundle [4.*, 5.0.0), task hub from RINGMASTER_TASK_HUB', () => {
     expect(host.version).toBe('2.0');
+    expect(host.telemetryMode).toBe('OpenTelemetry');
     expect(host.extensionBundle).toEqual({ id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' });
     expect(host.extensions?.durableTask?.hubName).toBe('%RINGMASTER_TASK_HUB%');
   });

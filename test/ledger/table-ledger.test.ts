@@ -23,6 +23,19 @@ describe('table ledger', () => {
     expect((await ledger.list('payments-api/1.7.1')).length).toBe(1);
   });
 
+  it('keeps where the release stood: phase and ring when the row has them, nothing when it does not', async () => {
+    const ledger = TableLedger.fromConnectionString(azurite.connectionString, 'ledgerstanding');
+    const release = 'payments-api-1.7.0-3f9a21c4';
+    const rows = [
+      { release, sequence: 0, at: '2026-11-02T09:00:00Z', kind: 'decision' as const, cause: 'version observed', payload: null, phase: 'pending' as const },
+      { release, sequence: 1, at: '2026-11-02T09:10:00Z', kind: 'decision' as const, cause: 'breach', payload: null, phase: 'demoted' as const, ring: 'canary' },
+      { release, sequence: 2, at: '2026-11-02T09:10:00Z', kind: 'observation' as const, cause: 'a row written before rows had a phase', payload: null },
+    ];
+    await ledger.append(rows);
+    await ledger.append(rows.slice(1, 2)); // a replay compares phase and ring too
+    expect(await ledger.list(release)).toEqual(rows);
+  });
+
   it('is append-only: rows written before are byte-identical after a re-append, a different row under a used key is refused, and numbering continues', async () => {
     const ledger = TableLedger.fromConnectionString(azurite.connectionString, 'ledgerappendonly');
     const release = 'payments-api-1.7.0-3f9a21c4';

@@ -5,7 +5,7 @@ import { createSlackNotifier } from '../../src/notify/slack';
 import { createTeamsNotifier } from '../../src/notify/teams';
 import { DEFAULT_ALLOWED_HOSTS, type UrlPolicy } from '../../src/notify/url-policy';
 import { newDemotedNotice, newRingOpenedNotice } from './notices';
-import { checkSlackMessage, checkWorkflowsMessage } from './payload-checks';
+import { blockKitLimitProblems, postedSlackMessage, workflowsMessageProblems } from './payload-validators';
 import { type Sink, startSink } from './sink';
 
 const local: UrlPolicy = { allowedHosts: DEFAULT_ALLOWED_HOSTS, allowLoopback: true };
@@ -33,7 +33,7 @@ describe('Teams notifier against a loopback sink', () => {
     expect(record).toMatchObject({ route: 'teams-payments-oncall', channel: 'teams', kind: 'demoted', delivered: true, attempts: 1, status: 202 });
     expect(s.received).toHaveLength(1);
     const posted = s.received[0]?.body;
-    expect(checkWorkflowsMessage(posted)).toEqual([]);
+    expect(workflowsMessageProblems(posted)).toEqual([]);
     expect(JSON.stringify(posted)).toContain('40 % (limit 20 %)');
     expect(s.received[0]?.headers['content-type']).toBe('application/json');
   });
@@ -159,7 +159,7 @@ describe('Slack notifier (@slack/webhook) against a loopback sink', () => {
     const s = await sink(() => ({ status: 200, body: 'ok' }));
     const r = await createSlackNotifier({ route: 'slack-release-channel', url: s.url, policy: local, ca: s.ca }).send(newRingOpenedNotice());
     expect(r).toMatchObject({ route: 'slack-release-channel', channel: 'slack', kind: 'ring-opened', delivered: true, attempts: 1 });
-    expect(checkSlackMessage(s.received[0]?.body)).toEqual([]);
+    expect(blockKitLimitProblems(postedSlackMessage(s.received[0]?.body))).toEqual([]);
     expect(JSON.stringify(s.received[0]?.body)).toContain('westus3, northeurope');
   });
 

@@ -5,12 +5,16 @@
  * write. Each test posts to a loopback sink and decodes what was posted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { toNotice } from '../../src/app/wiring';
+import { decide, newRelease, type Command } from '../../src/core';
 import { escapeMrkdwn, escapeTeamsMarkdown } from '../../src/notify/chat-text';
-import { createSlackNotifier } from '../../src/notify/slack';
-import { createTeamsNotifier } from '../../src/notify/teams';
+import { buildSlackMessage, createSlackNotifier } from '../../src/notify/slack';
+import { createSlackThreadNotifier } from '../../src/notify/slack-thread';
+import { buildTeamsMessage, createTeamsNotifier } from '../../src/notify/teams';
 import { DEFAULT_ALLOWED_HOSTS, type UrlPolicy } from '../../src/notify/url-policy';
-import { newDemotedNotice, SUB } from './notices';
-import { checkSlackMessage, checkWorkflowsMessage } from './payload-checks';
+import { planWith } from '../core/factories';
+import { newDemotedNotice, SUB, VERSION_170 } from './notices';
+import { blockKitLimitProblems, postedSlackMessage, workflowsMessageProblems } from './payload-validators';
 import { type Sink, startSink } from './sink';
 
 const local: UrlPolicy = { allowedHosts: DEFAULT_ALLOWED_HOSTS, allowLoopback: true };
@@ -31,7 +35,7 @@ function hostileNotice() {
     releaseId: `rel-${SLACK_LINK}`,
     versionId: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/${MD_LINK.replace(/\//g, '')}/versions/*1.7.0*`,
     ring: `_canary_ ${SLACK_LINK}`,
-    regions: ['- eastus', '<!here>'],
+    regions: ['---', '- eastus', '<!here>'],
     summary: `paused by ${SLACK_LINK} (${MD_LINK}) ${FORMATTING}`,
     nextStep: `${MD_LINK} ${MENTIONS}\n\n- item\n1. item`,
     azureErrorCode: '> `Code` <!channel>',
@@ -62,7 +66,7 @@ function liveMarkdown(text: string, ours: string[] = []): string[] {
     if ('[]*_`~#>!<{'.includes(c)) live.push(c);
   }
   if (/[a-z][a-z0-9+.-]*:\/\//i.test(plain)) live.push('scheme URL');
-  if (/^\s*(?:[-+]|\d+[.)])(?:\s|$)/.test(plain)) live.push('list marker');
+  if (/^\s*(?:(?:[-+]|\d+[.)])(?:\s|$)|-{3,})/.test(plain)) live.push('list marker or rule');
   if (/[\r\n]/.test(plain)) live.push('line break');
   return live;
 }
@@ -135,7 +139,7 @@ describe('hostile text in a Teams card', () => {
     const r = await createTeamsNotifier({ route: 't', url: s.url, policy: local, ca: s.ca }).send(hostileNotice());
     expect(r.delivered).toBe(true);
     const posted = s.received[0]?.body;
-    expect(checkWorkflowsMessage(posted)).toEqual([]);
+    expect(workflowsMessageProblems(posted)).toEqual([]);
     const texts = teamsTexts(posted);
     // Title, summary, nine facts (title and value each) and the next step.
     expect(texts.length).toBe(2 + 2 * 9 + 1);
@@ -151,7 +155,7 @@ describe('hostile text in a Teams card', () => {
     const at = (where: string) => texts.find((t) => t.where === where)?.text;
     expect(at('body[0]')).toBe('Demoted: \\[Approve here\\]\\(https:evil.example\\) \\*1.7.0\\* (ring \\_canary\\_ \\<\\!channel\\> \\<https:\u200b//evil.example\\|dashboard\\>)');
     expect(at('body[1]')).toContain('paused by \\<\\!channel\\> \\<https:\u200b//evil.example\\|dashboard\\> \\(\\[Approve here\\]\\(https:\u200b//evil.example\\)\\)');
-    expect(at('body[2].facts[2].value')).toBe('\\- eastus, \\<\\!here\\>'); // a leading list marker is escaped
+    expect(at('body[2].facts[2].value')).toBe('\\---, \\- eastus, \\<\\!here\\>'); // a leading rule or list marker is escaped
     const next = at('body[3]');
     expect(next?.startsWith('**Next step:** \\[Approve here\\]')).toBe(true);
     expect(next).toContain(' - item 1. item'); // one line: no list
@@ -167,13 +171,20 @@ describe('hostile text in a Teams card', () => {
 });
 
 describe('hostile text in a Slack message', () => {
-  it('every mrkdwn string of the posted message, top-level text included, shows the text as text', async () => {
-    const s = await startSink(() => ({ status: 200, body: 'ok' }));
+  it.each([
+    { via: 'an incoming webhook', reply: { status: 200, body: 'ok' }, notifier: (s: Sink) => createSlackNotifier({ route: 's', url: s.url, policy: local, ca: s.ca }) },
+    {
+      via: 'chat.postMessage (a thread)',
+      reply: { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ok: true, ts: '1.1' }) },
+      notifier: (s: Sink) => createSlackThreadNotifier({ route: 's', token: 'xoxb-t', channel: 'C0123456789', apiBase: s.url, policy: local, ca: s.ca }),
+    },
+  ])('every mrkdwn string posted by $via, top-level text included, shows the text as text', async ({ reply, notifier }) => {
+    const s = await startSink(() => reply);
     sinks.push(s);
-    const r = await createSlackNotifier({ route: 's', url: s.url, policy: local, ca: s.ca }).send(hostileNotice());
+    const r = await notifier(s).send(hostileNotice());
     expect(r.delivered).toBe(true);
-    const posted = s.received[0]?.body;
-    expect(checkSlackMessage(posted)).toEqual([]);
+    const posted = postedSlackMessage(s.received[0]?.body);
+    expect(blockKitLimitProblems(posted)).toEqual([]);
     const texts = slackTexts(posted);
     // Top-level text, summary, nine fields, next step, context.
     expect(texts.length).toBe(1 + 1 + 9 + 1 + 1);
@@ -204,11 +215,28 @@ describe('the escapers', () => {
     { name: 'names with inner underscores and dashes stay readable', text: 'vmss_prod_1 payments-api 1.7.0', teams: 'vmss\\_prod\\_1 payments-api 1.7.0', slack: 'vmss_prod_1 payments-api 1.7.0' },
     { name: 'formatting markers that could open or close', text: '*bold* _it_ ~s~ `c`', teams: '\\*bold\\* \\_it\\_ \\~s\\~ \\`c\\`', slack: '\u2217bold\u2217 \u02cdit\u02cd \u223cs\u223c \u02cbc\u02cb' },
     { name: 'a leading list marker and line breaks', text: '- one\n\n2. two', teams: '\\- one 2. two', slack: '- one 2. two' },
+    { name: 'a leading rule', text: '--- hr', teams: '\\--- hr', slack: '--- hr' },
     { name: 'a leading quote', text: '> quoted', teams: '\\> quoted', slack: '\u200b&gt; quoted' },
     { name: 'plain words and mentions', text: 'alice & bob @here', teams: 'alice & bob @here', slack: 'alice &amp; bob @\u200bhere' },
     { name: 'a backslash', text: 'C:\\temp', teams: 'C:\\\\temp', slack: 'C:\\temp' },
   ])('$name', ({ text, teams, slack }) => {
     expect(escapeTeamsMarkdown(text)).toBe(teams);
     expect(escapeMrkdwn(text)).toBe(slack);
+  });
+});
+
+describe('hostile operator input, through the engine and the app’s wiring', () => {
+  it('a demote by `<!channel> <…|dashboard>` for `[Approve here](…)` reaches the card and the message as text', () => {
+    const plan = planWith({ name: `payments ${MD_LINK}`, notify: [{ on: ['demoted'], teams: 'teams-payments-oncall' }] });
+    const now = new Date('2026-11-02T10:12:00Z');
+    const { commands } = decide(newRelease(plan, VERSION_170, now), { kind: 'operator', action: 'demote', actor: SLACK_LINK, reason: MD_LINK }, now);
+    const command = commands.find((c): c is Extract<Command, { kind: 'notify' }> => c.kind === 'notify');
+    const notice = toNotice(command!, 'payments-api-1.7.0', 'https://ringmaster.example.net');
+    expect(notice.summary).toBe(`demoted by ${SLACK_LINK} (${MD_LINK})`);
+    const teams = teamsTexts(buildTeamsMessage(notice)).map((t) => ({ where: t.where, live: liveMarkdown(t.text, ['**Next step:** ']) }));
+    const slack = slackTexts(buildSlackMessage(notice)).map((t) => ({ where: t.where, live: liveMrkdwn(t.text, [/^\*Next step:\* /, /^\*[A-Z][a-z ]+\*\n/]) }));
+    expect([...teams, ...slack].filter((t) => t.live.length > 0)).toEqual([]);
+    expect(JSON.stringify(buildTeamsMessage(notice))).toContain('demoted by \\\\<\\\\!channel\\\\>');
+    expect(buildSlackMessage(notice).text).toContain('demoted by &lt;!channel&gt; &lt;https:\u200b//evil.example|dashboard&gt; ([Approve here](https:\u200b//evil.example))');
   });
 });

@@ -1,9 +1,10 @@
+import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { NOTICE_KINDS, noticeFacts, noticeLinks, noticeTitle } from '../../src/notify/notice';
-import { buildSlackMessage, escapeMrkdwn } from '../../src/notify/slack';
+import { buildSlackMessage, escapeMrkdwn, type SlackMessage } from '../../src/notify/slack';
 import { buildTeamsMessage } from '../../src/notify/teams';
 import { newDemotedNotice, newRingOpenedNotice, VMSS_EASTUS } from './notices';
-import { checkSlackMessage, checkWorkflowsMessage } from './payload-checks';
+import { adaptiveCardProblems, blockKitLimitProblems, workflowsMessageProblems } from './payload-validators';
 
 describe('notice rendering', () => {
   it('titles and facts tell what happened, to which version, where, with the numbers', () => {
@@ -28,10 +29,9 @@ describe('notice rendering', () => {
   });
 });
 
-describe('Teams Workflows message', () => {
-  it.each(NOTICE_KINDS)('is a well-formed Adaptive Card 1.5 for %s', (kind) => {
-    const msg = buildTeamsMessage(newDemotedNotice({ kind }));
-    expect(checkWorkflowsMessage(msg)).toEqual([]);
+describe('Teams Workflows message (Microsoft adaptivecards, schema 1.5)', () => {
+  it.each(NOTICE_KINDS)('parses and validates with no event for %s', (kind) => {
+    expect(workflowsMessageProblems(buildTeamsMessage(newDemotedNotice({ kind })))).toEqual([]);
   });
 
   it('renders the facts, next step and links', () => {
@@ -48,22 +48,43 @@ describe('Teams Workflows message', () => {
     ]);
   });
 
-  it('the checker catches a broken card', () => {
-    const msg = buildTeamsMessage(newRingOpenedNotice());
-    const card = msg.attachments[0]?.content as unknown as Record<string, unknown>;
-    card.version = '1.6';
-    (card.body as Record<string, unknown>[]).push({ type: 'FactSet', facts: [{ title: 'x' }] }, { type: 'Carousel' });
-    expect(checkWorkflowsMessage(msg)).toEqual([
-      'card.version: must be "1.5"',
-      'card.body[3].facts[0]: needs string title and value',
-      'card.body[4].type: unknown element Carousel',
-    ]);
+  // A check that cannot fail proves nothing: each way of breaking a card is one the library reports.
+  it.each([
+    { name: 'an unknown element type', edit: (c: Card) => c.body.push({ type: 'Marquee', text: 'x' }), want: ['UnknownElementType: Unknown element type "Marquee". Fallback will be used if present.', 'card.body[3]: dropped'] },
+    { name: 'an unknown action type', edit: (c: Card) => c.actions.push({ type: 'Action.Approve' as 'Action.OpenUrl', title: 'x', url: 'https://x.example' }), want: ['UnknownActionType: Unknown action type "Action.Approve". Fallback will be used if present.', 'card.actions[1]: dropped'] },
+    { name: 'a version above 1.5', edit: (c: Card) => ((c as { version: string }).version = '1.6'), want: ['UnsupportedCardVersion: The specified card version (1.6) is not supported or still in preview. The latest released card version is 1.5.', 'version: "1.6", not "1.5"'] },
+    { name: 'no version', edit: (c: Card) => delete (c as { version?: string }).version, want: ['version: undefined, not "1.5"'] },
+    { name: 'a missing required property', edit: (c: Card) => delete (c.actions[0] as { url?: string }).url, want: ['PropertyCantBeNull: Property "url" must be set.'] },
+    { name: 'an invalid enum value', edit: (c: Card) => (c.body[0]!.size = 'Huge'), want: ['InvalidPropertyValue: Invalid value "Huge" for property "size".', 'card.body[0].size: dropped'] },
+    { name: 'a misspelt property', edit: (c: Card) => (c.body[1]!.colour = 'Good'), want: ['card.body[1].colour: dropped'] },
+  ])('reports $name', ({ edit, want }) => {
+    const card = buildTeamsMessage(newRingOpenedNotice()).attachments[0]!.content;
+    edit(card);
+    expect(adaptiveCardProblems(card)).toEqual(want);
   });
 });
 
-describe('Slack Block Kit message', () => {
-  it.each(NOTICE_KINDS)('is well formed for %s', (kind) => {
-    expect(checkSlackMessage(buildSlackMessage(newDemotedNotice({ kind })))).toEqual([]);
+type Card = ReturnType<typeof buildTeamsMessage>['attachments'][number]['content'];
+
+describe('Slack Block Kit message (@slack/types, and the limits the types cannot state)', () => {
+  it('is typed as Block Kit: tsc refuses a malformed block', () => {
+    // Compiled by `tsc --noEmit` (tsconfig includes test/): the builder's blocks are Block Kit's known blocks…
+    const blocks: KnownBlock[] = buildSlackMessage(newDemotedNotice()).blocks;
+    // …and each of these fails to compile; an unused `@ts-expect-error` fails the type check instead.
+    const refused: SlackMessage['blocks'] = [
+      // @ts-expect-error a header takes plain_text only
+      { type: 'header', text: { type: 'mrkdwn', text: '*Demoted*' } },
+      // @ts-expect-error a button needs a text
+      { type: 'actions', elements: [{ type: 'button', url: 'https://x.example', action_id: 'a' }] },
+      // @ts-expect-error no such block
+      { type: 'headline', text: { type: 'plain_text', text: 'x' } },
+    ];
+    expect(blocks.length).toBeGreaterThan(0);
+    expect(refused).toHaveLength(3);
+  });
+
+  it.each(NOTICE_KINDS)('is within Block Kit limits for %s', (kind) => {
+    expect(blockKitLimitProblems(buildSlackMessage(newDemotedNotice({ kind })))).toEqual([]);
   });
 
   it('carries a fallback text, the facts as fields and link buttons', () => {
@@ -77,7 +98,24 @@ describe('Slack Block Kit message', () => {
 
   it('escapes mrkdwn and clips to Slack limits', () => {
     expect(escapeMrkdwn('a <b> & c')).toBe('a &lt;b&gt; &amp; c');
-    const m = buildSlackMessage(newDemotedNotice({ summary: 'x'.repeat(5000), ring: 'r'.repeat(200) }));
-    expect(checkSlackMessage(m)).toEqual([]);
+    const m = buildSlackMessage(newDemotedNotice({ summary: 'x'.repeat(5000), ring: 'r'.repeat(200), scaleSetIds: Array.from({ length: 30 }, (_, i) => `${VMSS_EASTUS}-${i}`) }));
+    expect(blockKitLimitProblems(m)).toEqual([]);
+  });
+
+  it('the limit checks catch what the types allow', () => {
+    const m = buildSlackMessage(newDemotedNotice());
+    const header = { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } } as const;
+    const button = { type: 'button', text: { type: 'plain_text', text: 'b' }, action_id: 'same' } as const;
+    const broken: SlackMessage = {
+      text: '',
+      blocks: [header, { type: 'section' }, { type: 'actions', elements: [button, button] }, ...Array.from({ length: 48 }, () => m.blocks[1]!)],
+    };
+    expect(blockKitLimitProblems(broken)).toEqual([
+      'text: text required',
+      'blocks: 51 items, 1–50 allowed',
+      'blocks[0].text: 151 characters, at most 150',
+      'blocks[1]: needs text or fields',
+      'blocks[2].elements[1].action_id: same is used twice',
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * A loopback webhook sink for notification tests: records what was posted and answers as told
- * (status, headers, delay, or hang). HTTPS with a throwaway self-signed certificate made by `openssl` when it is
- * available, otherwise plain HTTP (which the URL policy allows only with `allowLoopback`).
+ * A loopback webhook sink for notification tests: records what was posted (JSON, or a form as the Slack Web API
+ * client sends it, decoded to its fields) and answers as told (status, headers, delay, or hang). HTTPS with a
+ * throwaway self-signed certificate made by `openssl` when it is available, otherwise plain HTTP (which the URL
+ * policy allows only with `allowLoopback`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -59,19 +60,23 @@ export function selfSignedCert(): { key: string; cert: string } | null {
   return cached;
 }
 
-export async function startSink(reply: (n: number) => SinkReply = () => ({ status: 200, body: 'ok' })): Promise<Sink> {
+/** `plain: true` serves plain HTTP even when openssl is there (for code that takes no extra CA, such as `buildDeps`). */
+export async function startSink(reply: (n: number) => SinkReply = () => ({ status: 200, body: 'ok' }), options: { plain?: boolean } = {}): Promise<Sink> {
   const received: Captured[] = [];
-  const tls = selfSignedCert();
+  const tls = options.plain ? null : selfSignedCert();
   const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* keep text */
+      if (/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) body = Object.fromEntries(new URLSearchParams(text));
+      else {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* keep text */
+        }
       }
       received.push({ path: req.url ?? '', headers: req.headers, body });
       const r = reply(received.length);

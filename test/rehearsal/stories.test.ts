@@ -19,6 +19,20 @@ describe('rehearsal stories', () => {
     expect(report.notifications.map((n) => n.event)).toEqual(['failed']);
   });
 
+  it('pair-in-one-ring: the broad ring holds the northeurope–westeurope pair; bad in northeurope, 1.7.0 never reaches westeurope, and 1.7.1 never rolls out to both at once', async () => {
+    const { status, report } = await rehearse('pair-in-one-ring');
+    expect(status, report.failures.join('\n')).toBe(0);
+    const [bad, good] = report.releases;
+    expect(bad).toMatchObject({ version: '1.7.0', finalState: 'demoted' });
+    expect(bad!.demotionCause).toMatch(/northeurope/);
+    // The expectation the engine's pair rule meets (without it both halves were part-way at once, and 4 instances
+    // in westeurope ran 1.7.0): checked again here from the rollout picture.
+    const opened = (version: string, region: string) => report.timeline.controlled.markers.find((m) => m.kind === 'ring-opened' && m.region === region && m.label.startsWith(`${version}:`))?.at;
+    expect(opened('1.7.0', 'westeurope')).toBeUndefined();
+    expect(opened('1.7.1', 'westeurope')!).toBeGreaterThan(opened('1.7.1', 'northeurope')!);
+    expect(good).toMatchObject({ version: '1.7.1', finalState: 'completed', instancesUpgraded: 120 });
+  });
+
   it('supersede-in-canary: 1.7.0 hands the canary to 1.7.1 and opens nothing more; 1.7.1 ships', async () => {
     const { status, report } = await rehearse('supersede-in-canary');
     expect(status, report.failures.join('\n')).toBe(0);

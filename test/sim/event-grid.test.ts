@@ -84,6 +84,27 @@ describe('Event Grid delivery', () => {
     sim.eventGrid.remove('rejecting');
   });
 
+  it('delivers after behaviour.eventLatency (plus a seeded share of its jitter), on the virtual clock', async () => {
+    const b = sim.sim.behaviour;
+    b.eventLatencyMs = 5_000;
+    b.eventLatencyJitterMs = 1_000;
+    try {
+      const before = received.filter((x) => x.path === '/eg').length;
+      sim.sim.patchVersion('payments-api', '1.7.0', { excludeFromLatest: false });
+      await sim.eventGrid.idle();
+      expect(received.filter((x) => x.path === '/eg').length - before).toBe(0);
+      sim.clock.advance(4_999);
+      await sim.eventGrid.idle();
+      expect(received.filter((x) => x.path === '/eg').length - before).toBe(0);
+      sim.clock.advance(1_001);
+      await sim.eventGrid.idle();
+      expect(received.filter((x) => x.path === '/eg').length - before).toBe(1);
+    } finally {
+      b.eventLatencyMs = 0;
+      b.eventLatencyJitterMs = 0;
+    }
+  });
+
   it('injected duplicate and dropped events', async () => {
     sim.faults.addEvent({ kind: 'duplicate', count: 1 });
     sim.faults.addEvent({ kind: 'drop', count: 1 });

@@ -1,0 +1,77 @@
+/**
+ * How often a release reads the rolling upgrades of its scale sets by itself, inside ARM's read budget. Pure.
+ *
+ * Azure raises `ResourceActionFailure` when an OS upgrade Ringmaster started fails, so those sets need no
+ * polling beyond the fleet watcher's one-minute safety net. An upgrade the platform started (automatic OS upgrade,
+ * `drive: off`, or one Ringmaster adopted) raises nothing when it halts: while such a set rolls forward — its
+ * batches being judged — the release reads it every `health.pollEvery`. Otherwise (opening, soaking, waiting) it
+ * does not poll: soaks read instance evidence every `health.evidenceEvery`, and the watcher covers the rest.
+ *
+ * The cadence never goes faster than ARM allows (see docs/judgement.md#polling-and-arms-read-budget):
+ * - per scale set, Compute allows about 12 rolling-upgrade reads a minute; the watcher takes one of them, so a
+ *   release reads a set at most every 60 s / 11;
+ * - per subscription, ARM allows 12,000 reads an hour; one release's own polling takes at most a tenth (20 a
+ *   minute), so n sets of one subscription are read at most every n × 3 s.
+ */
+import { parseDuration } from './duration';
+import type { ReleaseState } from './types';
+
+export const READ_BUDGET = {
+  rollingStatusReadsPerSetPerMinute: 12,
+  /** The fleet watcher's reads of each watched set, a minute. */
+  watcherReadsPerSetPerMinute: 1,
+  subscriptionReadsPerHour: 12_000,
+  /** The share of a subscription's reads one release's polling may take. */
+  releaseShare: 0.1,
+} as const;
+
+/** Rolling-upgrade reads a release makes in one round at the most; a larger watch list is read in turns. */
+export const MAX_UPGRADE_READS_PER_ROUND = 50;
+
+export interface PollCadence {
+  /** `judging`: platform-started upgrades roll forward in the ring; `quiet`: nothing for the release to poll. */
+  phase: 'judging' | 'quiet';
+  /** Scale sets whose rolling upgrade the release polls (empty when quiet). */
+  scaleSetIds: string[];
+  /** Time between polls, from `health.pollEvery` slowed to the budget; undefined when quiet. */
+  everyMs?: number;
+}
+
+/** The subscription id of an ARM resource id (`/subscriptions/{id}/…`), lower case. */
+function subscriptionOf(id: string): string {
+  return (id.split('/')[2] ?? '').toLowerCase();
+}
+
+/**
+ * The slowest the budget lets a release read `readsPerRound` sets each poll: per set and per subscription.
+ * `readsPerRound` counts, per subscription, the sets read in one poll (a round reads at most its cap, in turns).
+ */
+export function budgetFloorMs(readsPerSubscription: Iterable<number>): number {
+  const perSet = 60_000 / (READ_BUDGET.rollingStatusReadsPerSetPerMinute - READ_BUDGET.watcherReadsPerSetPerMinute);
+  const perMinute = (READ_BUDGET.subscriptionReadsPerHour / 60) * READ_BUDGET.releaseShare;
+  const worst = Math.max(0, ...readsPerSubscription);
+  return Math.max(perSet, (worst * 60_000) / perMinute);
+}
+
+/** The release's polling now. */
+export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_READS_PER_ROUND): PollCadence {
+  const ring = state.rings[state.ring];
+  if (!ring || !['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
+  const judged: string[] = [];
+  const watched = new Map<string, number>();
+  for (const region of Object.keys(ring.opened)) {
+    if (ring.upgraded[region]) continue;
+    for (const id of state.fleetByRegion[region] ?? []) {
+      const set = state.scaleSets[id];
+      if (!set || set.upgrade?.code === 'Completed') continue;
+      const sub = subscriptionOf(id);
+      watched.set(sub, (watched.get(sub) ?? 0) + 1);
+      if (set.upgrade?.code === 'RollingForward' && !set.osUpgradeRequested) judged.push(id);
+    }
+  }
+  if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
+  // Each round also reads the version once (replication, excludeFromLatest).
+  const reads = [...watched.values()].map((n) => Math.min(n, maxReadsPerRound) + 1);
+  const wanted = parseDuration(state.plan.health.pollEvery) ?? 30_000;
+  return { phase: 'judging', scaleSetIds: judged, everyMs: Math.max(wanted, budgetFloorMs(reads)) };
+}
