@@ -25,6 +25,9 @@ param fleetResourceGroupIds string = ''
 @description('Resource id of the deployment subscription\'s existing Event Grid system topic (topic type Microsoft.Resources.Subscriptions), if it has one: Event Grid allows one system topic per source, so Ringmaster subscribes to that one. Empty: Ringmaster creates the topic in its resource group. Find it with: az eventgrid system-topic list --query "[?topicType==\'Microsoft.Resources.Subscriptions\'].id" -o tsv')
 param existingSystemTopicId string = ''
 
+@description('Principal id of that existing system topic\'s system-assigned identity, if it has one (az eventgrid system-topic show --ids <id> --query identity.principalId -o tsv; infra/hooks/preprovision.sh looks it up): it gets write access to the dead-letter container, and undeliverable resource events are dead-lettered there. Empty with an existing topic: they are not dead-lettered (give the topic an identity: az eventgrid system-topic update --identity systemassigned).')
+param existingSystemTopicPrincipalId string = ''
+
 @description('Create the Azure Image Builder identity and assign its least-privilege role on the gallery and staging resource groups.')
 param createImageBuilderIdentity bool = true
 
@@ -86,6 +89,8 @@ var imageBuilderIdentityId = resourceId(split(galleryRgs[0], '/')[2], split(gall
 var hostStorageName = 'st${token}'
 var functionAppName = 'func-ringmaster-${token}'
 var createSystemTopic = empty(existingSystemTopicId)
+// Dead-lettering writes with the topic's own identity: one Ringmaster created has one; an existing one only if named.
+var systemTopicDeadLetter = createSystemTopic || !empty(existingSystemTopicPrincipalId)
 var systemTopicName = createSystemTopic ? 'evgt-ringmaster-fleet-${token}' : last(split(existingSystemTopicId, '/'))
 var systemTopicSubscriptionId = createSystemTopic ? subscription().subscriptionId : split(existingSystemTopicId, '/')[2]
 var systemTopicResourceGroup = createSystemTopic ? resourceGroupName : split(existingSystemTopicId, '/')[4]
@@ -179,6 +184,7 @@ module eventing 'modules/eventing.bicep' = {
     appIdentityId: appIdentityId
     storageAccountName: hostStorageName
     deadLetterContainerName: deadLetterContainerName
+    existingSystemTopicPrincipalId: existingSystemTopicPrincipalId
   }
   dependsOn: [roles, storage]
 }
@@ -298,7 +304,7 @@ module wiring 'modules/wiring.bicep' = if (wireEvents) {
     alertRuleName: alertRuleName
     deadLetterStorageId: storage.outputs.hostStorageId
     deadLetterContainerName: storage.outputs.deadLetterContainerName
-    systemTopicCreated: createSystemTopic
+    systemTopicDeadLetter: systemTopicDeadLetter
   }
   dependsOn: [app, eventing]
 }
@@ -312,6 +318,9 @@ output RINGMASTER_SYSTEM_TOPIC string = systemTopicName
 output RINGMASTER_SYSTEM_TOPIC_SUBSCRIPTION_ID string = systemTopicSubscriptionId
 output RINGMASTER_SYSTEM_TOPIC_RESOURCE_GROUP string = systemTopicResourceGroup
 output RINGMASTER_CUSTOM_TOPIC string = eventing.outputs.customTopicName
+output RINGMASTER_DEAD_LETTER_STORAGE_ID string = storage.outputs.hostStorageId
+output RINGMASTER_DEAD_LETTER_CONTAINER string = storage.outputs.deadLetterContainerName
+output RINGMASTER_SYSTEM_TOPIC_DEAD_LETTER string = systemTopicDeadLetter ? 'true' : 'false'
 output RINGMASTER_CUSTOM_TOPIC_ENDPOINT string = eventing.outputs.customTopicEndpoint
 output RINGMASTER_KEY_VAULT string = vault.outputs.keyVaultName
 output RINGMASTER_APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId

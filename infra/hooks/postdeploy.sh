@@ -38,6 +38,9 @@ az deployment group create \
     systemTopicSubscriptionId="$RINGMASTER_SYSTEM_TOPIC_SUBSCRIPTION_ID" \
     systemTopicResourceGroup="$RINGMASTER_SYSTEM_TOPIC_RESOURCE_GROUP" \
     customTopicName="$RINGMASTER_CUSTOM_TOPIC" \
+    deadLetterStorageId="$RINGMASTER_DEAD_LETTER_STORAGE_ID" \
+    deadLetterContainerName="$RINGMASTER_DEAD_LETTER_CONTAINER" \
+    systemTopicDeadLetter="${RINGMASTER_SYSTEM_TOPIC_DEAD_LETTER:-false}" \
     alertRuleName="$RINGMASTER_ALERT_RULE" \
     alertResourceGroupName="$RINGMASTER_ALERT_RESOURCE_GROUP" \
     location="$AZURE_LOCATION" \

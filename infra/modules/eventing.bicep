@@ -18,6 +18,9 @@ param appIdentityId string
 param storageAccountName string
 param deadLetterContainerName string
 
+@description('Principal id of the existing system topic\'s identity (when Ringmaster does not create it); empty: none.')
+param existingSystemTopicPrincipalId string = ''
+
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = if (createSystemTopic) {
   name: systemTopicName
   location: 'global'
@@ -56,7 +59,8 @@ resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // Dead-lettering writes blobs with the topic's identity (the account allows no shared key): Storage Blob Data
-// Contributor on the dead-letter container only, for each topic Ringmaster created.
+// Contributor on the dead-letter container only, for each topic Ringmaster created and an existing system topic's
+// identity when one is named.
 resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' existing = {
   name: storageAccountName
   resource blobs 'blobServices' existing = {
@@ -79,11 +83,11 @@ resource customTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04
   }
 }
 
-resource systemTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (createSystemTopic) {
-  name: guid(storage::blobs::deadLetters.id, resourceId('Microsoft.EventGrid/systemTopics', systemTopicName), 'dead-letter')
+resource systemTopicDeadLetters 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (createSystemTopic || !empty(existingSystemTopicPrincipalId)) {
+  name: guid(storage::blobs::deadLetters.id, createSystemTopic ? resourceId('Microsoft.EventGrid/systemTopics', systemTopicName) : existingSystemTopicPrincipalId, 'dead-letter')
   scope: storage::blobs::deadLetters
   properties: {
-    principalId: createSystemTopic ? systemTopic!.identity.principalId : ''
+    principalId: createSystemTopic ? systemTopic!.identity.principalId : existingSystemTopicPrincipalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: blobDataContributor
     description: 'The subscription\'s system topic dead-letters undeliverable events here.'

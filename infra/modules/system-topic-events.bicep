@@ -8,7 +8,7 @@ param functionAppName string
 param functionAppSubscriptionId string
 param functionAppResourceGroup string
 
-@description('Dead-letter undeliverable events with the topic\'s identity (only a topic Ringmaster created is known to have one).')
+@description('Dead-letter undeliverable events with the topic\'s identity (one Ringmaster created has one; an existing topic only when its principal was named).')
 param deadLetter bool
 param deadLetterStorageId string
 param deadLetterContainerName string

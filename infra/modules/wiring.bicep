@@ -26,10 +26,10 @@ param location string = resourceGroup().location
 @description('Name of the activity-log alert rule; list it in a plan\'s health.alerts to make it a gate.')
 param alertRuleName string
 
-@description('Host storage account id and container for dead-lettered events; whether the system topic is Ringmaster\'s (it then has an identity).')
+@description('Host storage account id and container for dead-lettered events; whether the system topic has an identity with write access there (Ringmaster created it, or its principal was named).')
 param deadLetterStorageId string
 param deadLetterContainerName string
-param systemTopicCreated bool
+param systemTopicDeadLetter bool
 
 resource functionApp 'Microsoft.Web/sites@2025-03-01' existing = {
   name: functionAppName
@@ -48,7 +48,7 @@ module resourceEvents 'system-topic-events.bicep' = {
     functionAppName: functionAppName
     functionAppSubscriptionId: subscription().subscriptionId
     functionAppResourceGroup: resourceGroup().name
-    deadLetter: systemTopicCreated
+    deadLetter: systemTopicDeadLetter
     deadLetterStorageId: deadLetterStorageId
     deadLetterContainerName: deadLetterContainerName
   }

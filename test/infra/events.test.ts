@@ -2,6 +2,8 @@
  * Event Grid and alert wiring, read from the compiled ARM JSON of infra/main.bicep: it matches what the registrations
  * expect, uses the subscription's one system topic (existing or created), and puts one alert in each fleet subscription.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { RINGMASTER_EVENT_SCHEMAS } from '../../src/azure/event-schemas';
 import { ARM_ACTIONS } from '../../src/azure/arm-actions';
@@ -114,6 +116,28 @@ describeWithArm('the system topic is a parameter: the existing one, or one creat
   });
 });
 
+describeWithArm('dead-lettering on the system topic: a created topic, or an existing one whose identity is named (compiled)', (arm) => {
+  it('main.bicep takes the existing topic\'s principal id, empty by default, and dead-letters when it has an identity', () => {
+    expect(arm().parameters?.existingSystemTopicPrincipalId).toMatchObject({ type: 'string', defaultValue: '' });
+    expect(arm().variables?.systemTopicDeadLetter).toBe("[or(variables('createSystemTopic'), not(empty(parameters('existingSystemTopicPrincipalId'))))]");
+    expect((moduleNamed(arm(), 'wiring').properties?.parameters as Record<string, { value: unknown }>).systemTopicDeadLetter).toEqual({ value: "[variables('systemTopicDeadLetter')]" });
+  });
+
+  it('the topic\'s identity gets Storage Blob Data Contributor on the dead-letter container, for an existing topic too', () => {
+    const grants = ofType(moduleTemplate(arm(), 'eventing'), 'Microsoft.Authorization/roleAssignments').filter((r) => String(r.name).includes('systemTopics') || String(r.condition).includes('existingSystemTopicPrincipalId'));
+    expect(grants).toHaveLength(1);
+    expect(grants[0]?.condition).toBe("[or(parameters('createSystemTopic'), not(empty(parameters('existingSystemTopicPrincipalId'))))]");
+    expect(String((grants[0]?.properties as { principalId: string }).principalId)).toContain("parameters('existingSystemTopicPrincipalId')");
+  });
+
+  it('the system topic\'s event subscription dead-letters with the topic\'s identity only when told it has one', () => {
+    const events = moduleNamed(moduleTemplate(arm(), 'wiring'), /^\[format\('ringmaster-resource-events-\{0\}'/);
+    expect((events.properties?.parameters as Record<string, { value: unknown }>).deadLetter).toEqual({ value: "[parameters('systemTopicDeadLetter')]" });
+    const [sub] = ofType(events.properties!.template!, 'Microsoft.EventGrid/systemTopics/eventSubscriptions');
+    expect(String((sub?.properties as { deadLetterWithResourceIdentity: string }).deadLetterWithResourceIdentity)).toMatch(/^\[if\(parameters\('deadLetter'\)/);
+  });
+});
+
 describeWithArm('alerts (compiled ARM JSON)', (arm) => {
   const wiring = (): ArmTemplate => moduleTemplate(arm(), 'wiring');
 
@@ -163,3 +187,16 @@ describeWithArm('alerts (compiled ARM JSON)', (arm) => {
     expect(wiringCall.alertSubscriptionIds).toEqual({ value: "[variables('fleetSubs')]" });
   });
 });
+
+describeWithArm('postdeploy.sh deploys wiring.bicep with every parameter it requires (compiled)', (arm) => {
+  it('names each parameter without a default, and only parameters the template has', () => {
+    const script = readFileSync(join(__dirname, '../../infra/hooks/postdeploy.sh'), 'utf8');
+    const block = script.slice(script.indexOf('--template-file infra/modules/wiring.bicep'), script.indexOf('--output none'));
+    const passed = [...block.matchAll(/^\s+(\w+)="/gm)].map((m) => m[1]!);
+    expect(passed.length).toBeGreaterThan(5);
+    const params = arm().parameters ?? {};
+    const required = Object.entries(params).filter(([, p]) => (p as { defaultValue?: unknown }).defaultValue === undefined).map(([name]) => name);
+    expect(required.filter((n) => !passed.includes(n))).toEqual([]);
+    expect(passed.filter((n) => !(n in params))).toEqual([]);
+  });
+}, 'infra/modules/wiring.bicep');

@@ -11,17 +11,20 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '../..');
 
-/** Runs a hook with `az` answering `functions` to `function list` and `exists` to `functionapp show`. */
-function runHook(hook: string, o: { functions: string[]; exists?: boolean; env?: Record<string, string> }) {
+/**
+ * Runs a hook with `az` answering `functions` to `function list`, `exists` to `functionapp show` and `principal` to
+ * `eventgrid system-topic show` (empty: the topic has no identity).
+ */
+function runHook(hook: string, o: { functions: string[]; exists?: boolean; principal?: string; env?: Record<string, string> }) {
   const bin = mkdtempSync(join(tmpdir(), 'rm-hooks-'));
   const log = join(bin, 'calls.log');
   const stub = (name: string, body: string) => {
     writeFileSync(join(bin, name), `#!/bin/sh\necho "${name} $*" >> "${log}"\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   };
-  stub('az', `case "$*" in\n  *"function list"*) printf '${o.functions.map((f) => `app/${f}\\n`).join('')}' ;;\n  *"functionapp show"*) ${o.exists ? 'echo app' : 'exit 3'} ;;\nesac`);
+  stub('az', `case "$*" in\n  *"function list"*) printf '${o.functions.map((f) => `app/${f}\\n`).join('')}' ;;\n  *"functionapp show"*) ${o.exists ? 'echo app' : 'exit 3'} ;;\n  *"system-topic show"*) echo '${o.principal ?? ''}' ;;\nesac`);
   stub('azd', '');
-  const env = { PATH: `${bin}:${process.env.PATH}`, AZURE_RESOURCE_GROUP: 'rg-rm', RINGMASTER_FUNCTION_APP: 'func-rm', RINGMASTER_WIRE_TRIES: '2', RINGMASTER_WIRE_WAIT_SECONDS: '0', RINGMASTER_ALERT_SUBSCRIPTION_IDS: 's1,s2', AZURE_LOCATION: 'eastus', RINGMASTER_SYSTEM_TOPIC: 't', RINGMASTER_SYSTEM_TOPIC_SUBSCRIPTION_ID: 's1', RINGMASTER_SYSTEM_TOPIC_RESOURCE_GROUP: 'rg', RINGMASTER_CUSTOM_TOPIC: 'c', RINGMASTER_ALERT_RULE: 'r', RINGMASTER_ALERT_RESOURCE_GROUP: 'rga', RINGMASTER_URL: 'https://x', ...o.env };
+  const env = { PATH: `${bin}:${process.env.PATH}`, AZURE_RESOURCE_GROUP: 'rg-rm', RINGMASTER_FUNCTION_APP: 'func-rm', RINGMASTER_WIRE_TRIES: '2', RINGMASTER_WIRE_WAIT_SECONDS: '0', RINGMASTER_ALERT_SUBSCRIPTION_IDS: 's1,s2', AZURE_LOCATION: 'eastus', RINGMASTER_SYSTEM_TOPIC: 't', RINGMASTER_SYSTEM_TOPIC_SUBSCRIPTION_ID: 's1', RINGMASTER_SYSTEM_TOPIC_RESOURCE_GROUP: 'rg', RINGMASTER_CUSTOM_TOPIC: 'c', RINGMASTER_DEAD_LETTER_STORAGE_ID: '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st', RINGMASTER_DEAD_LETTER_CONTAINER: 'eventgrid-deadletter', RINGMASTER_SYSTEM_TOPIC_DEAD_LETTER: 'true', RINGMASTER_ALERT_RULE: 'r', RINGMASTER_ALERT_RESOURCE_GROUP: 'rga', RINGMASTER_URL: 'https://x', ...o.env };
   const r = spawnSync('sh', [join(root, 'infra/hooks', hook)], { cwd: root, env, encoding: 'utf8' });
   let calls: string[] = [];
   try {
@@ -60,6 +63,20 @@ describe('preprovision: forget the flag when the app is gone', () => {
     const r = runHook('preprovision.sh', { functions: [], exists, env });
     expect(r.status, r.stderr).toBe(0);
     expect(r.calls.filter((c) => c.startsWith('azd '))).toEqual(azd);
+  });
+
+  it('an existing system topic: its identity is looked up once for dead-lettering; one without is named, with the fix', () => {
+    const id = '/subscriptions/s1/resourceGroups/rg-shared/providers/Microsoft.EventGrid/systemTopics/shared';
+    const found = runHook('preprovision.sh', { functions: [], principal: '11111111-2222-3333-4444-555555555555', env: { RINGMASTER_SYSTEM_TOPIC_ID: id } });
+    expect(found.status, found.stderr).toBe(0);
+    expect(found.calls).toContain(`az eventgrid system-topic show --ids ${id} --query identity.principalId --output tsv`);
+    expect(found.calls.filter((c) => c.startsWith('azd '))).toEqual(['azd env set RINGMASTER_SYSTEM_TOPIC_PRINCIPAL_ID 11111111-2222-3333-4444-555555555555']);
+    const none = runHook('preprovision.sh', { functions: [], env: { RINGMASTER_SYSTEM_TOPIC_ID: id } });
+    expect(none.status).toBe(0);
+    expect(none.stderr).toContain(`az eventgrid system-topic update --ids ${id} --identity systemassigned`);
+    expect(none.calls.filter((c) => c.startsWith('azd '))).toEqual([]);
+    const known = runHook('preprovision.sh', { functions: [], env: { RINGMASTER_SYSTEM_TOPIC_ID: id, RINGMASTER_SYSTEM_TOPIC_PRINCIPAL_ID: 'p' } });
+    expect(known.calls.filter((c) => c.includes('system-topic'))).toEqual([]);
   });
 
   it('azure.yaml runs both hooks with sh', () => {
