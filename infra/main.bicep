@@ -28,6 +28,9 @@ param existingSystemTopicId string = ''
 @description('Principal id of that existing system topic\'s system-assigned identity, if it has one (az eventgrid system-topic show --ids <id> --query identity.principalId -o tsv; infra/hooks/preprovision.sh looks it up): it gets write access to the dead-letter container, and undeliverable resource events are dead-lettered there. Empty with an existing topic: they are not dead-lettered (give the topic an identity: az eventgrid system-topic update --identity systemassigned).')
 param existingSystemTopicPrincipalId string = ''
 
+@description('Optional: application (client) id of an Entra ID app registration (redirect URI https://<app>/.auth/login/aad/callback, ID tokens on). When set, App Service authentication fronts the app: a notice\'s dashboard link opens after sign-in, and operator actions are recorded under the signed-in principal. Empty: the function key only.')
+param signInClientId string = ''
+
 @description('Create the Azure Image Builder identity and assign its least-privilege role on the gallery and staging resource groups.')
 param createImageBuilderIdentity bool = true
 
@@ -213,6 +216,7 @@ module app 'modules/function-app.bicep' = {
     rebakeSchedule: rebakeSchedule
     taskHubName: taskHubName
     notifyAllowedHosts: notifyAllowedHosts
+    signInClientId: signInClientId
     notificationSecretNames: secretNames
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB

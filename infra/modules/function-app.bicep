@@ -26,6 +26,9 @@ param notificationSecretNames array
 param maximumInstanceCount int
 param instanceMemoryMB int
 
+@description('Application (client) id of the Entra ID app registration for App Service authentication; empty: none (the API and the dashboard take the function key).')
+param signInClientId string = ''
+
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
@@ -97,6 +100,8 @@ var baseSettings = {
   RINGMASTER_REBAKE_SCHEDULE: rebakeSchedule
   RINGMASTER_SUBSCRIPTION_IDS: join(subscriptionIds, ',')
   RINGMASTER_PLANS: planPaths
+  // With App Service authentication in front, operators are who it vouches for and the dashboard opens after sign-in.
+  RINGMASTER_OPERATOR_IDENTITY: empty(signInClientId) ? 'key' : 'entra'
   // No key: the app publishes to the custom topic with Entra ID (its role grants events/send/action).
   RINGMASTER_EVENTGRID_TOPIC_ENDPOINT: eventGridTopicEndpoint
   RINGMASTER_NOTIFY_ALLOWED_HOSTS: notifyAllowedHosts
@@ -149,6 +154,28 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   resource appSettings 'config' = {
     name: 'appsettings'
     properties: union(baseSettings, notificationSettings)
+  }
+
+  // App Service authentication (Entra ID), anonymous requests allowed through: the function key still guards the API
+  // and the webhooks (Event Grid, the action group), and the dashboard asks for sign-in itself (dashboard-access.ts).
+  // App Service sets x-ms-client-principal-* and drops any copy a client sends only while this is enabled.
+  resource signIn 'config' = if (!empty(signInClientId)) {
+    name: 'authsettingsV2'
+    properties: {
+      platform: { enabled: true }
+      globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: signInClientId
+            openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+          }
+          validation: { allowedAudiences: ['api://${signInClientId}', signInClientId] }
+        }
+      }
+      login: { tokenStore: { enabled: true } }
+    }
   }
 }
 

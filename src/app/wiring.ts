@@ -47,6 +47,11 @@ export interface AppSettings {
   env: Record<string, string | undefined>;
 }
 
+/** `RINGMASTER_OPERATOR_IDENTITY`: `entra` when App Service authentication fronts the app, else `key`. */
+export function operatorIdentityOf(env: Record<string, string | undefined>): 'entra' | 'key' {
+  return env.RINGMASTER_OPERATOR_IDENTITY?.trim().toLowerCase() === 'entra' ? 'entra' : 'key';
+}
+
 /** Reads every setting the app uses; throws one error listing every problem. */
 export function readAppSettings(env: Record<string, string | undefined>): AppSettings {
   const azure = readAzureSettings(env);
@@ -74,7 +79,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     ...(env.RINGMASTER_LEDGER_ACCOUNT_URL ? { ledgerAccountUrl: env.RINGMASTER_LEDGER_ACCOUNT_URL } : {}),
     dashboardUrl: env.RINGMASTER_DASHBOARD_URL,
     purgeAfterMs: seconds('RINGMASTER_PURGE_AFTER_DAYS', 30) * 86_400,
-    operatorIdentity: env.RINGMASTER_OPERATOR_IDENTITY?.trim().toLowerCase() === 'entra' ? 'entra' : 'key',
+    operatorIdentity: operatorIdentityOf(env),
     idlePollMs: seconds('RINGMASTER_IDLE_POLL_SECONDS', 600),
     retryMs: seconds('RINGMASTER_RETRY_SECONDS', 60),
     lroPollMs: Number(env.RINGMASTER_LRO_POLL_MS ?? 2000),

@@ -49,6 +49,20 @@ describeWithArm('Function App (compiled ARM JSON)', (arm) => {
     expect(storageRoles?.scope).toBe("[resourceId('Microsoft.Storage/storageAccounts', parameters('hostStorageName'))]");
   });
 
+  it('App Service authentication (Entra ID) only when a sign-in app registration is named; anonymous requests pass to the key and the dashboard\'s own check', () => {
+    const configs = ofType(app(), 'Microsoft.Web/sites/config');
+    const signIn = configs.find((c) => String(c.name).includes('authsettingsV2'));
+    expect(signIn?.condition).toBe("[not(empty(parameters('signInClientId')))]");
+    expect(signIn?.properties).toMatchObject({
+      platform: { enabled: true },
+      globalValidation: { requireAuthentication: false, unauthenticatedClientAction: 'AllowAnonymous' },
+      identityProviders: { azureActiveDirectory: { enabled: true, registration: { clientId: "[parameters('signInClientId')]" } } },
+    });
+    const settings = String(configs.find((c) => String(c.name).includes('appsettings'))?.properties);
+    expect(settings).toContain("'RINGMASTER_OPERATOR_IDENTITY', if(empty(parameters('signInClientId')), 'key', 'entra')");
+    expect(arm().parameters?.signInClientId).toMatchObject({ type: 'string', defaultValue: '' });
+  });
+
   it('Application Insights over Log Analytics, local auth off', () => {
     const ai = one(moduleTemplate(arm(), 'monitoring'), 'Microsoft.Insights/components');
     expect(ai.properties).toMatchObject({ DisableLocalAuth: true, WorkspaceResourceId: "[resourceId('Microsoft.OperationalInsights/workspaces', parameters('logAnalyticsName'))]" });

@@ -40,7 +40,8 @@ function settingsReadByCode(): Set<string> {
 /** The app settings of the compiled function-app module: key → ARM expression, and what else is merged in. */
 function compiledAppSettings(arm: ArmTemplate): { settings: Map<string, string>; merged: string[]; template: ArmTemplate } {
   const template = moduleTemplate(arm, 'function-app');
-  const config = ofType(template, 'Microsoft.Web/sites/config');
+  // The app settings; the other config (authsettingsV2, App Service authentication) holds no app setting.
+  const config = ofType(template, 'Microsoft.Web/sites/config').filter((c) => String(c.name).includes('appsettings'));
   expect(config).toHaveLength(1);
   expect(config[0]?.name).toBe("[format('{0}/{1}', parameters('functionAppName'), 'appsettings')]");
   const expr = parseExpression(config[0]?.properties as unknown as string);
