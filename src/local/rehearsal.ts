@@ -207,7 +207,7 @@ async function runBaseline(scenario: Scenario, outDir: string, endMs: number, st
  * The simulator's timeline for the scenario. Controlled: each version published with its plan's convention
  * (regional-flag: every plan region targeted and excluded from latest; replication: the canary only,
  * excluded). Baseline: every plan region targeted and not excluded — Azure alone. Rebakes (baseline: run by
- * nobody's timer, so by the timeline) are the first plan's.
+ * nobody's timer, so by the timeline) run the template of every plan that rebakes, as the app's timer does.
  */
 export function simScenario(s: Scenario, mode: 'controlled' | 'baseline'): ScenarioSpec {
   const extra: ScenarioSpec = s.sim ?? {};
@@ -216,7 +216,9 @@ export function simScenario(s: Scenario, mode: 'controlled' | 'baseline'): Scena
     const regions = mode === 'baseline' || plan.lever === 'regional-flag' ? planRegions(plan) : plan.rings[0]!.regions;
     return { at: p.at, action: 'publishVersion' as const, image: p.image, version: p.version, targetRegions: regions.map((name) => ({ name, excludeFromLatest: mode === 'controlled' })) };
   });
-  const rebakes = mode === 'baseline' ? s.rebakeAt.map((at) => ({ at, action: 'runImageTemplate' as const, template: s.plans[0]!.image })) : [];
+  // The template of each plan that rebakes (a plan's imageTemplate id ends in the template's name).
+  const templates = s.plans.flatMap((p) => (p.plan.rebake ? [p.plan.rebake.imageTemplate.split('/').at(-1)!] : []));
+  const rebakes = mode === 'baseline' ? s.rebakeAt.flatMap((at) => templates.map((template) => ({ at, action: 'runImageTemplate' as const, template }))) : [];
   return { ...extra, timeline: [...(extra.timeline ?? []), ...publish, ...rebakes] } as ScenarioSpec;
 }
 

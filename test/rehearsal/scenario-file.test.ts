@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { simScenario } from '../../src/local/rehearsal';
 import { exitCodeOf, listScenarios, loadScenario, ScenarioError, verdictOf } from '../../src/local/scenario';
 
 const root = join(__dirname, '../..');
@@ -12,6 +13,18 @@ function write(body: string): string {
   writeFileSync(file, `name: s\nfleet: ${join(root, 'examples/fleets/payments.yaml')}\n${plan}${body}\n${/^expect:/m.test(body) ? '' : 'expect:\n  releases: []\n'}`);
   return file;
 }
+
+describe('rebakes in Azure alone', () => {
+  it('run the template of every plan that rebakes, not the first plan\'s only', () => {
+    const s = loadScenario('two-images', root);
+    const [a, b] = s.plans;
+    const template = (name: string) => `/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-images/providers/Microsoft.VirtualMachineImages/imageTemplates/${name}`;
+    const both = { ...s, rebakeAt: ['1h'], plans: [{ ...a!, plan: { ...a!.plan, rebake: { schedule: '0 0 3 1 * *', imageTemplate: template('payments-api') } } }, { ...b!, plan: { ...b!.plan, rebake: { schedule: '0 0 3 1 * *', imageTemplate: template('web-frontend') } } }] };
+    const runs = (simScenario(both, 'baseline').timeline ?? []).filter((t) => t.action === 'runImageTemplate');
+    expect(runs.map((r) => (r as { template: string }).template)).toEqual(['payments-api', 'web-frontend']);
+    expect((simScenario(both, 'controlled').timeline ?? []).filter((t) => t.action === 'runImageTemplate')).toEqual([]); // the app's own timer runs them
+  });
+});
 
 describe('scenario files', () => {
   it('the sim block is parsed by the simulator spec (durations and health rules checked, defaults applied)', () => {
