@@ -14,6 +14,7 @@
  *   minute), so n sets of one subscription are read at most every n × 3 s.
  */
 import { parseDuration } from './duration';
+import { unfinishedSets } from './release-state';
 import type { ReleaseState } from './types';
 
 export const READ_BUDGET = {
@@ -55,19 +56,14 @@ export function budgetFloorMs(readsPerSubscription: Iterable<number>): number {
 
 /** The release's polling now. */
 export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_READS_PER_ROUND): PollCadence {
-  const ring = state.rings[state.ring];
-  if (!ring || !['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
+  if (!['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
   const judged: string[] = [];
+  // Every watched set is read in a poll round's subscription budget, judged or not.
   const watched = new Map<string, number>();
-  for (const region of Object.keys(ring.opened)) {
-    if (ring.upgraded[region]) continue;
-    for (const id of state.fleetByRegion[region] ?? []) {
-      const set = state.scaleSets[id];
-      if (!set || set.upgrade?.code === 'Completed') continue;
-      const sub = subscriptionOf(id);
-      watched.set(sub, (watched.get(sub) ?? 0) + 1);
-      if (set.upgrade?.code === 'RollingForward' && !set.osUpgradeRequested) judged.push(id);
-    }
+  for (const { id, set } of unfinishedSets(state)) {
+    const sub = subscriptionOf(id);
+    watched.set(sub, (watched.get(sub) ?? 0) + 1);
+    if (set.upgrade?.code === 'RollingForward' && !set.osUpgradeRequested) judged.push(id);
   }
   if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
   // Each round also reads the version once (replication, excludeFromLatest).

@@ -2,7 +2,7 @@
  * Creating a release and reading facts off its state. Pure.
  */
 import type { ReleasePlan } from './plan';
-import { TERMINAL_PHASES, type Phase, type ReleaseState, type RingProgress } from './types';
+import { TERMINAL_PHASES, type Phase, type ReleaseState, type RingProgress, type ScaleSetProgress } from './types';
 
 /** A new release of `versionId` under `plan`, waiting for its publication to be observed. */
 export function newRelease(plan: ReleasePlan, versionId: string, now: Date): ReleaseState {
@@ -102,4 +102,22 @@ export function currentRing(state: ReleaseState): RingProgress | undefined {
 export function upgradeFingerprint(u: { code: string; startTime?: string; progress: { successful: number; failed: number; inProgress: number; pending: number } }): string {
   const p = u.progress;
   return `${u.code}|${u.startTime ?? ''}|${p.successful}/${p.failed}/${p.inProgress}/${p.pending}`;
+}
+
+/**
+ * The scale sets still to hear from: those of open regions whose upgrades have not all completed (any ring), except
+ * the ones whose upgrade of this version already Completed. What the watcher and the release's polls read.
+ */
+export function unfinishedSets(state: ReleaseState): { id: string; region: string; set: ScaleSetProgress }[] {
+  const out: { id: string; region: string; set: ScaleSetProgress }[] = [];
+  for (const ring of state.rings) {
+    for (const region of Object.keys(ring.opened)) {
+      if (ring.upgraded[region]) continue;
+      for (const id of state.fleetByRegion[region] ?? []) {
+        const set = state.scaleSets[id];
+        if (set && set.upgrade?.code !== 'Completed') out.push({ id, region, set });
+      }
+    }
+  }
+  return out;
 }
