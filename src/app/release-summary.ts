@@ -2,7 +2,7 @@
  * A compact view of a release for the API, the dashboard and the watcher (the orchestrator publishes it
  * as its custom status, which Azure caps at 16 KB: no plan, no per-instance data, and a bounded watch list).
  */
-import { barredApprovers, isTerminal, unfinishedSets, upgradeFingerprint, type Phase, type ReleaseState, type Transition } from '../core';
+import { barredApprovers, isTerminal, forEachUnfinishedSet, upgradeFingerprint, type Phase, type ReleaseState, type Transition } from '../core';
 
 export interface ReleaseSummary {
   release: string;
@@ -82,19 +82,23 @@ function fitStatus(full: ReleaseSummary): ReleaseSummary {
   return out;
 }
 
+/** The watch list's mark of a set whose OS upgrade the release started and has not seen yet. */
+export const REQUESTED = 'requested';
+
 /** Scale sets in open regions still upgrading (not yet Completed), and open regions still replicating. */
 export function watchList(s: ReleaseState): ReleaseSummary['watch'] {
   const scaleSets: Record<string, string> = {};
-  // A set that completed this version's upgrade has nothing more to tell: it is not read (unfinishedSets).
-  for (const { id, set } of unfinishedSets(s)) {
+  // A set that completed this version's upgrade has nothing more to tell: it is not read (forEachUnfinishedSet).
+  forEachUnfinishedSet(s, (id, set) => {
     const u = set.upgrade;
     // An upgrade the release ignored (from before the region opened, or of another version) is known too, so it is
     // not announced again every minute: the newer of the two is what ARM reports as latest.
     const ignored = set.ignoredUpgrade;
     const ignoredIsNewer = ignored !== undefined && (u === undefined || Date.parse(ignored.startTime ?? '') > Date.parse(u.startTime ?? ''));
     const known = ignoredIsNewer ? ignored : u;
-    scaleSets[id] = known ? upgradeFingerprint(known) : '';
-  }
+    // No upgrade seen yet: '' — or REQUESTED when the release started one itself (Azure reports its failure).
+    scaleSets[id] = known ? upgradeFingerprint(known) : set.osUpgradeRequested ? REQUESTED : '';
+  });
   const replicating = s.rings.flatMap((ring) => Object.keys(ring.opened).filter((region) => !ring.upgraded[region] && s.replication[region] !== 'Completed'));
   return { scaleSets, replicating };
 }

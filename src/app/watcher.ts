@@ -53,7 +53,9 @@ export async function watchFleet(deps: WatchDeps): Promise<WatchResult> {
       // one that started rolling: an upgrade the platform started is then polled by the release while it is
       // judged): the release re-reads every watched set when it wakes, so more events would only add rounds.
       let worst: UpgradeObserved | undefined;
-      const rank = (u: UpgradeObserved) => (failing(u) ? 3 : u.code === 'Completed' ? 2 : u.code === 'RollingForward' ? 1 : 0);
+      // A start is news only when the platform made it: the release knows the upgrades it started itself.
+      const started = (u: UpgradeObserved) => u.code === 'RollingForward' && s.watch.scaleSets[u.scaleSetId] === '';
+      const rank = (u: UpgradeObserved) => (failing(u) ? 3 : u.code === 'Completed' ? 2 : started(u) ? 1 : 0);
       for (const u of seen.events) {
         if (u.kind !== 'rolling-upgrade-observed') continue;
         changed = true;

@@ -14,7 +14,7 @@
  *   minute), so n sets of one subscription are read at most every n × 3 s.
  */
 import { parseDuration } from './duration';
-import { unfinishedSets } from './release-state';
+import { forEachUnfinishedSet } from './release-state';
 import type { ReleaseState } from './types';
 
 export const READ_BUDGET = {
@@ -38,9 +38,12 @@ export interface PollCadence {
   everyMs?: number;
 }
 
-/** The subscription id of an ARM resource id (`/subscriptions/{id}/…`), lower case. */
+const PREFIX = '/subscriptions/';
+
+/** The subscription id of an ARM resource id (`/subscriptions/{id}/…`), lower case: asked after every event, so cheap. */
 function subscriptionOf(id: string): string {
-  return (id.split('/')[2] ?? '').toLowerCase();
+  const end = id.indexOf('/', PREFIX.length);
+  return (end < 0 ? id : id.slice(PREFIX.length, end)).toLowerCase();
 }
 
 /**
@@ -57,15 +60,18 @@ export function budgetFloorMs(readsPerSubscription: Iterable<number>): number {
 /** The release's polling now. */
 export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_READS_PER_ROUND): PollCadence {
   if (!['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
+  // The engine asks after every event: find the judged sets first, without counting (most rounds have none).
   const judged: string[] = [];
+  forEachUnfinishedSet(state, (id, set) => {
+    if (set.upgrade?.code === 'RollingForward' && !set.osUpgradeRequested) judged.push(id);
+  });
+  if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
   // Every watched set is read in a poll round's subscription budget, judged or not.
   const watched = new Map<string, number>();
-  for (const { id, set } of unfinishedSets(state)) {
+  forEachUnfinishedSet(state, (id) => {
     const sub = subscriptionOf(id);
     watched.set(sub, (watched.get(sub) ?? 0) + 1);
-    if (set.upgrade?.code === 'RollingForward' && !set.osUpgradeRequested) judged.push(id);
-  }
-  if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
+  });
   // Each round also reads the version once (replication, excludeFromLatest).
   const reads = [...watched.values()].map((n) => Math.min(n, maxReadsPerRound) + 1);
   const wanted = parseDuration(state.plan.health.pollEvery) ?? 30_000;

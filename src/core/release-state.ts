@@ -105,19 +105,17 @@ export function upgradeFingerprint(u: { code: string; startTime?: string; progre
 }
 
 /**
- * The scale sets still to hear from: those of open regions whose upgrades have not all completed (any ring), except
- * the ones whose upgrade of this version already Completed. What the watcher and the release's polls read.
+ * Visits the scale sets still to hear from: those of open regions whose upgrades have not all completed (any ring),
+ * except the ones whose upgrade of this version already Completed. What the watcher and the release's polls read.
  */
-export function unfinishedSets(state: ReleaseState): { id: string; region: string; set: ScaleSetProgress }[] {
-  const out: { id: string; region: string; set: ScaleSetProgress }[] = [];
+export function forEachUnfinishedSet(state: ReleaseState, visit: (id: string, set: ScaleSetProgress) => void): void {
   for (const ring of state.rings) {
     for (const region of Object.keys(ring.opened)) {
       if (ring.upgraded[region]) continue;
       for (const id of state.fleetByRegion[region] ?? []) {
         const set = state.scaleSets[id];
-        if (set && set.upgrade?.code !== 'Completed') out.push({ id, region, set });
+        if (set && set.upgrade?.code !== 'Completed') visit(id, set);
       }
     }
   }
-  return out;
 }

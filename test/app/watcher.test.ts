@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ReleaseEvent } from '../../src/core';
-import type { ReleaseSummary } from '../../src/app/release-summary';
+import { REQUESTED, type ReleaseSummary } from '../../src/app/release-summary';
 import type { ReleaseRuntime } from '../../src/app/release-runtime';
 import { watchFleet } from '../../src/app/watcher';
 
@@ -13,8 +13,8 @@ const SET = (n: number) => `/subscriptions/s/resourceGroups/rg/providers/Microso
 const progress = { successful: 0, failed: 0, inProgress: 2, pending: 8 };
 const upgrade = (n: number, code: 'RollingForward' | 'Completed' | 'Faulted'): ReleaseEvent => ({ kind: 'rolling-upgrade-observed', scaleSetId: SET(n), code, startTime: '2026-12-02T08:00:00Z', progress });
 
-async function watchOnce(observed: ReleaseEvent[]) {
-  const summary = { versionId: '/v/1.7.1', terminal: false, watch: { scaleSets: { [SET(1)]: '', [SET(2)]: '', [SET(3)]: '' }, replicating: [] } } as unknown as ReleaseSummary;
+async function watchOnce(observed: ReleaseEvent[], known: Record<string, string> = { [SET(1)]: '', [SET(2)]: '', [SET(3)]: '' }) {
+  const summary = { versionId: '/v/1.7.1', terminal: false, watch: { scaleSets: known, replicating: [] } } as unknown as ReleaseSummary;
   const signals: ReleaseEvent[] = [];
   const runtime = {
     list: async () => [{ instanceId: 'r1', status: 'Running', createdTime: '', lastUpdatedTime: '', summary }],
@@ -38,6 +38,11 @@ describe('the fleet watcher', () => {
   it('announces a failing set before a completed one, and a completed one before a start', async () => {
     expect((await watchOnce([upgrade(1, 'RollingForward'), upgrade(2, 'Completed'), upgrade(3, 'Faulted')])).published).toEqual([{ type: 'ringmaster.upgrade.failed', scaleSetId: SET(3) }]);
     expect((await watchOnce([upgrade(1, 'RollingForward'), upgrade(2, 'Completed')])).published).toEqual([{ type: 'ringmaster.upgrade.completed', scaleSetId: SET(2) }]);
+  });
+
+  it('does not announce the start of an upgrade the release started itself (drive mode: it knows, and Azure reports a failure)', async () => {
+    expect((await watchOnce([upgrade(2, 'RollingForward')], { [SET(2)]: REQUESTED })).published).toEqual([]);
+    expect((await watchOnce([upgrade(2, 'Faulted')], { [SET(2)]: REQUESTED })).published).toEqual([{ type: 'ringmaster.upgrade.failed', scaleSetId: SET(2) }]);
   });
 
   it('announces nothing when nothing changed', async () => {
