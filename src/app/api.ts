@@ -83,6 +83,7 @@ export async function dashboard(_req: HttpRequest, deps: ApiDeps): Promise<HttpR
     title: 'Ringmaster releases',
     generatedAt: new Date().toISOString(),
     refreshSeconds: 3,
+    rollout: true,
     releases: await Promise.all(releases.map(async (r) => ({ summary: r.summary!, ledger: await deps.ledger.list(r.instanceId) }))),
   });
   return { status: 200, body: html, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" } };

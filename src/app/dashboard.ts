@@ -1,9 +1,14 @@
 /**
  * The read-only release dashboard, served at GET /api/dashboard and written as report.html by the
- * rehearsal, from one template. Self-contained HTML: inline CSS, no script, no asset from a CDN.
+ * rehearsal, from one template. Self-contained HTML: inline CSS, inline SVG, no script, no asset from a CDN.
  */
 import type { LedgerEntry } from '../ledger/ledger';
+import { esc } from './html';
 import type { ReleaseSummary } from './release-summary';
+import { rolloutTimelines } from './rollout-timeline';
+import { renderTimeline } from './timeline-svg';
+
+export { esc } from './html';
 
 export interface DashboardRelease {
   summary: ReleaseSummary;
@@ -20,7 +25,17 @@ export interface DashboardModel {
   refreshSeconds?: number;
   /** A section above the releases (the rehearsal's comparison with Azure alone), already escaped HTML. */
   extraHtml?: string;
+  /**
+   * Draw each image's rollout as Ringmaster observed it, from the releases' ledgers (rollout-timeline.ts). The live
+   * dashboard does; the rehearsal's report draws the simulator's ground truth instead.
+   */
+  rollout?: boolean;
 }
+
+/** Styles of the rollout pictures, only on a page that has them. */
+const ROLLOUT_CSS = `
+section.rollout{background:#fff;border:1px solid #d0d7de;border-radius:8px;margin:0 0 20px;padding:12px 16px}
+figure.timeline{margin:8px 0 0}p.note{color:#57606a;font-size:12px;margin:4px 0 0}`;
 
 export function renderDashboard(model: DashboardModel): string {
   const refresh = model.refreshSeconds ? `<meta http-equiv="refresh" content="${model.refreshSeconds}">` : '';
@@ -46,14 +61,29 @@ ol.rings li.passed{border-color:#1a7f37;background:#f0fff4}ol.rings li.open{bord
 .region.upgraded{background:#dafbe1}.region.open{background:#ddf4ff}
 table{border-collapse:collapse;width:100%;font-size:12px;margin-top:6px}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{background:#f6f8fa}td.kind{white-space:nowrap;font-weight:600}td.at{white-space:nowrap;color:#57606a}
-details{margin-top:8px}summary{cursor:pointer;font-weight:600}.empty{color:#57606a}
+details{margin-top:8px}summary{cursor:pointer;font-weight:600}.empty{color:#57606a}${model.rollout ? ROLLOUT_CSS : ''}
 </style></head>
 <body><header><h1>${esc(model.title)}</h1><p>Generated ${esc(model.generatedAt)} · read-only</p></header>
 <main>
 ${model.extraHtml ?? ''}
-${releases}
+${model.rollout ? renderRollouts(model.releases) : ''}${releases}
 </main></body></html>
 `;
+}
+
+/** One picture per image definition, above the releases: what Ringmaster read of its fleet, region by region. */
+function renderRollouts(releases: DashboardRelease[]): string {
+  return rolloutTimelines(releases)
+    .map((t) => {
+      const from = short(new Date(t.start).toISOString());
+      const until = short(new Date(t.points.at(-1)?.at ?? t.start).toISOString());
+      const title = 'as Ringmaster observed it';
+      return `<section class="rollout" data-plan="${esc(t.plan)}" data-image="${esc(t.image)}"><h2>${esc(t.plan)}: the rollout, region by region</h2>
+${renderTimeline(t, { title, end: t.end, regions: t.regions, markers: t.markers })}
+<p class="note">${esc(`Share of the instances Ringmaster read in each region on each version, from ${from} (the axis's 0) to its last change at ${until}. A region's row starts when its scale sets were first read; between readings the last one stands. Dashed lines: a ring opened there; red: the platform halted a rolling upgrade or Ringmaster judged a breach, then the version's demotion. Drawn from Ringmaster's ledger, not from the platform's own record.`)}</p></section>
+`;
+    })
+    .join('');
 }
 
 function renderRelease(r: DashboardRelease): string {
@@ -89,8 +119,4 @@ ${instances}
 
 function short(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
-}
-
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

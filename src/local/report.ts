@@ -5,10 +5,10 @@
 import { parseDuration } from '../core';
 import { esc, renderDashboard } from '../app/dashboard';
 import type { ReleaseSummary } from '../app/release-summary';
+import { renderTimeline, type TimelineMarker } from '../app/timeline-svg';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { SinkMessage } from './chat-sink';
 import type { FleetFigures, FleetTimeline, FleetWatch } from './fleet-watch';
-import { renderTimeline, type TimelineMarker } from './timeline-svg';
 import { imageNameOf, planOf, releaseKey, releaseLabel, type Scenario } from './scenario';
 
 export interface Report {

@@ -1,10 +1,9 @@
 /** The rollout picture: bands per region and version whose shares follow the counts, markers where they happened. */
 import { describe, expect, it } from 'vitest';
-import type { FleetTimeline } from '../../src/local/fleet-watch';
-import { renderTimeline } from '../../src/local/timeline-svg';
+import { renderTimeline, type VersionTimeline } from '../../src/app/timeline-svg';
 
 const H = 3_600_000;
-const t: FleetTimeline = {
+const t: VersionTimeline = {
   start: 0,
   regions: ['eastus', 'westus3'],
   points: [
@@ -25,6 +24,11 @@ describe('renderTimeline', () => {
     expect(svg).toContain('data-kind="demoted"');
     expect(svg).toContain('+2 h');
     expect(svg).not.toMatch(/<script|href=|https?:\/\//);
+  });
+
+  it('labels a long span (a live release held for days) in days, a handful of labels', () => {
+    const svg = renderTimeline(t, { title: 'held', end: 10 * 24 * H });
+    expect(svg.match(/>\+[^<]*</g)).toEqual(['>+0 d<', '>+2 d<', '>+4 d<', '>+6 d<', '>+8 d<', '>+10 d<']);
   });
 
   it('escapes names and keeps regions in the order asked for', () => {
