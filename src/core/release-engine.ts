@@ -16,6 +16,7 @@ import { parseDuration } from './duration';
 import { assessInstances, assessUpgrade, UPGRADED_BREACH_CODE, unhealthyUpgradedPercent, WHOLE_SET_CODE } from './health';
 import { noticeCommands } from './notices';
 import { pollCadence } from './polling';
+import { arePaired } from './region-pairs';
 import type { NoticeKind } from './plan';
 import { compareVersions, isTerminal, openRegions, ringIndexOf, scaleSetsIn, trackingSetsIn, tracksLatest } from './release-state';
 import type { Command, Decision, NoticeFacts, Phase, ReleaseEvent, ReleaseState } from './types';
@@ -564,6 +565,11 @@ function openRegionsNow(ctx: Ctx, regions: string[]): void {
   for (const r of regions) {
     d.targetRegions[r] = { excludeFromLatest: false };
     ring.opened[r] = ctx.at;
+  }
+  // A ring that holds an Azure pair (allowPairedRegions) opens its halves one after the other (budget.ts): say so.
+  for (const r of ring.regions.filter((x) => !ring.opened[x])) {
+    const partner = regions.find((x) => arePaired(x, r));
+    if (partner) finding(ctx, `${partner} and ${r} are an Azure region pair: ${r} opens once ${partner}'s upgrades completed healthy`);
   }
   d.waitingFor = undefined;
   setPhase(ctx, 'opening', cause);

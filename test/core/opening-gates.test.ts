@@ -78,6 +78,13 @@ describe('opening gates', () => {
     else expect(v).toEqual(expected);
   });
 
+  it('names the pair it keeps apart as a finding when the first half opens', () => {
+    const p = planWith({ budget: undefined, rings: [{ name: 'canary', regions: ['northeurope', 'westeurope'], allowPairedRegions: true }] });
+    const d = decide(decide(newRelease(p, versionId('1.7.1'), T0), paymentsFleet(p), T0).state, published('1.7.1', ['northeurope', 'westeurope']), T0);
+    expect(Object.keys(d.state.rings[0]!.opened)).toEqual(['northeurope']);
+    expect(d.state.findings).toContain("northeurope and westeurope are an Azure region pair: westeurope opens once northeurope's upgrades completed healthy");
+  });
+
   it('a freeze holds the ring once (no repeated transition) and wakes the release at its end, when it opens', () => {
     const p = planWith({ freezes: [{ from: '2026-11-02T08:00:00Z', to: '2026-11-02T12:00:00Z' }] });
     const d = decide(decide(newRelease(p, versionId('1.7.1'), T0), paymentsFleet(p), T0).state, published('1.7.1', ['eastus', 'westus3']), T0);
