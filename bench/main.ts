@@ -9,10 +9,11 @@ import { benchAdapters } from './azure-bench';
 import { benchColdStart } from './coldstart-bench';
 import { benchEngine } from './engine-bench';
 import { benchGate, benchReaction } from './reaction-bench';
-import { benchBlastRadius, benchScale, benchSeeds } from './rehearsal-bench';
+import { benchBlastRadius, benchLibrary, benchScale, benchSeeds } from './rehearsal-bench';
 import { benchSimulator } from './sim-bench';
 
-type Bench = { name: string; run: () => Promise<Record<string, number | string>> | Record<string, number | string> };
+/** `optIn`: run only when named (`node dist/bench.js NAME`), not by `npm run bench`. */
+type Bench = { name: string; optIn?: boolean; run: () => Promise<Record<string, number | string>> | Record<string, number | string> };
 
 const BENCHES: Bench[] = [
   { name: 'engine', run: benchEngine },
@@ -24,6 +25,7 @@ const BENCHES: Bench[] = [
   { name: 'seeds', run: benchSeeds },
   { name: 'coldstart', run: benchColdStart },
   { name: 'scale', run: benchScale },
+  { name: 'library', optIn: true, run: benchLibrary },
 ];
 
 async function main(): Promise<void> {
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   console.log(`ringmaster benchmarks — ${machine}\n`);
   const results: Record<string, number | string> = {};
   for (const b of BENCHES) {
-    if (only && b.name !== only) continue;
+    if (only ? b.name !== only : b.optIn) continue;
     const started = performance.now();
     try {
       const figures = await b.run();

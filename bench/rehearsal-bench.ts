@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { runRehearsal, type Progress, type RehearsalResult } from '../src/local/rehearsal';
-import { loadScenario } from '../src/local/scenario';
+import { listScenarios, loadScenario } from '../src/local/scenario';
 import { loadFleetFile } from '../src/sim';
 import type { ReleasePlan } from '../src/core';
 import type { BehaviourSpec } from '../src/sim/fleet-spec';
@@ -319,4 +319,28 @@ class BudgetExceeded extends Error {
   constructor() {
     super('wall-time budget exceeded');
   }
+}
+
+/**
+ * Drive mode across the scenario library: every scenario with drive forced on and forced off; the instances that
+ * ran a bad version must never be more with drive on. (Opt-in: `node dist/bench.js library`, about 6 minutes here.)
+ */
+export async function benchLibrary(): Promise<Figures> {
+  const out: Figures = {};
+  const worse: string[] = [];
+  let n = 0;
+  for (const { name } of listScenarios(process.cwd())) {
+    const blast: Record<'on' | 'off', number> = { on: 0, off: 0 };
+    for (const drive of ['on', 'off'] as const) {
+      const { report, outDir } = await rehearseInProcess(name, { drive, baseline: false });
+      rmSync(outDir, { recursive: true, force: true });
+      blast[drive] = report.blastRadius.instancesOnBadVersion;
+    }
+    n++;
+    out[`library.${name}.badInstances.on/off`] = `${blast.on}/${blast.off}`;
+    if (blast.on > blast.off) worse.push(name);
+  }
+  out['library.scenarios'] = n;
+  out['library.worseWithDriveOn'] = worse.length ? worse.join(',') : 'none';
+  return out;
 }

@@ -2,10 +2,12 @@
  * How often a release reads the rolling upgrades of its scale sets by itself, inside ARM's read budget. Pure.
  *
  * Azure raises `ResourceActionFailure` when an OS upgrade Ringmaster started fails, so those sets need no
- * polling beyond the fleet watcher's one-minute safety net. An upgrade the platform started (automatic OS upgrade,
- * `drive: off`, or one Ringmaster adopted) raises nothing when it halts: while such a set rolls forward — its
- * batches being judged — the release reads it every `health.pollEvery`. Otherwise (opening, soaking, waiting) it
- * does not poll: soaks read instance evidence every `health.evidenceEvery`, and the watcher covers the rest.
+ * polling beyond the fleet watcher's one-minute safety net — except drive mode's first set of a region while the
+ * region's other sets wait for its first batch: no event says a batch came back healthy. An upgrade the platform
+ * started (automatic OS upgrade, `drive: off`, or one Ringmaster adopted) raises nothing when it halts. While such a
+ * set rolls forward — its batches being judged — the release reads it every `health.pollEvery`. Otherwise
+ * (opening, soaking, waiting) it does not poll: soaks read instance evidence every `health.evidenceEvery`, and the
+ * watcher covers the rest.
  *
  * The cadence never goes faster than ARM allows (see docs/judgement.md#polling-and-arms-read-budget):
  * - per scale set, Compute allows about 12 rolling-upgrade reads a minute; the watcher takes one of them, so a
@@ -14,7 +16,7 @@
  *   minute), so n sets of one subscription are read at most every n × 3 s.
  */
 import { parseDuration } from './duration';
-import { forEachUnfinishedSet } from './release-state';
+import { forEachUnfinishedSet, trackingSetsIn } from './release-state';
 import type { ReleaseState } from './types';
 
 export const READ_BUDGET = {
@@ -57,13 +59,30 @@ export function budgetFloorMs(readsPerSubscription: Iterable<number>): number {
   return Math.max(perSet, (worst * 60_000) / perMinute);
 }
 
+/** Open regions of the current ring where some tracking sets were started and others wait (drive mode's first set). */
+function regionsWaitingOnFirstSet(state: ReleaseState): Set<string> {
+  const out = new Set<string>();
+  if (state.plan.drive !== 'on') return out;
+  const ring = state.rings[state.ring];
+  for (const region of Object.keys(ring?.opened ?? {})) {
+    if (ring!.upgraded[region]) continue;
+    const sets = trackingSetsIn(state, region);
+    const started = sets.filter((id) => state.scaleSets[id]?.osUpgradeRequested).length;
+    if (started > 0 && started < sets.length) out.add(region);
+  }
+  return out;
+}
+
 /** The release's polling now. */
 export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_READS_PER_ROUND): PollCadence {
   if (!['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
   // The engine asks after every event: find the judged sets first, without counting (most rounds have none).
+  // Judged: an upgrade the platform started, or drive mode's first set of a region whose other sets wait for its
+  // first batch (the sooner it is seen healthy, the sooner they start).
   const judged: string[] = [];
+  const waiting = regionsWaitingOnFirstSet(state);
   forEachUnfinishedSet(state, (id, set) => {
-    if (set.upgrade?.code === 'RollingForward' && !set.osUpgradeRequested) judged.push(id);
+    if (set.upgrade?.code === 'RollingForward' && (!set.osUpgradeRequested || waiting.has(set.region))) judged.push(id);
   });
   if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
   // Every watched set is read in a poll round's subscription budget, judged or not.

@@ -680,15 +680,16 @@ function startedSince(startTime: string | undefined, openedAt: string): boolean 
  * Drive mode: start the OS upgrades of an open, replicated region now rather than wait for the platform's pickup.
  * The canary goes one-box first — the set the plan names (`firstScaleSet`), else its smallest tracking set — and
  * the rest of the canary once that set's first batch came back healthy (20 % of it, Azure's largest batch,
- * succeeded and none failed), or its upgrade Completed. Later rings start every set at once (the fleet budget
- * already bounded what opened).
+ * succeeded and none failed), or its upgrade Completed. Later rings do the same region by region: each open
+ * region's smallest set first, its other sets once that first batch is healthy — a version bad only in a later
+ * region then halts one set's first batch there, not every set's at once (the platform's own pickup, spread over
+ * 30–60 minutes, would have staggered them).
  */
 function drive(ctx: Ctx, region: string, sets: string[]): void {
   const { d } = ctx;
-  if (d.ring > 0) return startUpgrades(ctx, region, sets);
-  const ring = d.rings[0]!;
-  // Chosen once, then kept: regions that open later do not change which set went first.
-  const first = (ring.oneBox ??= oneBoxOf(d));
+  const canary = d.ring === 0;
+  // The canary's is chosen once, then kept: regions that open later do not change which set went first.
+  const first = canary ? (d.rings[0]!.oneBox ??= oneBoxOf(d)) : (sets.find((id) => d.scaleSets[id]?.osUpgradeRequested) ?? smallestOf(d, sets));
   if (first === undefined) return;
   const set = d.scaleSets[first];
   const u = set?.upgrade;
@@ -696,28 +697,27 @@ function drive(ctx: Ctx, region: string, sets: string[]): void {
   const firstBatch = Math.max(1, Math.ceil((set?.capacity ?? 0) * 0.2));
   const proven = u !== undefined && (u.code === 'Completed' || (u.code === 'RollingForward' && u.progress.failed === 0 && u.progress.successful >= firstBatch));
   if (!proven) {
-    if (sets.includes(first)) startUpgrades(ctx, region, [first], `one-box: ${shortName(first)} first, ${named(d, first) ? 'as the plan names it' : 'the smallest set of the canary'}`);
+    const why = canary ? `one-box: ${shortName(first)} first, ${named(d, first) ? 'as the plan names it' : 'the smallest set of the canary'}` : `${shortName(first)} first in ${region}, the smallest set there`;
+    if (sets.includes(first)) startUpgrades(ctx, region, [first], why);
     return;
   }
-  startUpgrades(ctx, region, sets, `the canary's first set (${shortName(first)}) came back healthy from its first batch`);
+  startUpgrades(ctx, region, sets, `${canary ? "the canary's" : `${region}'s`} first set (${shortName(first)}) came back healthy from its first batch`);
+}
+
+/** The smallest of `sets` (then by id): the set a later ring's region starts first. */
+function smallestOf(d: ReleaseState, sets: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const id of sets) {
+    const size = best === undefined ? -1 : (d.scaleSets[id]?.capacity ?? 0) - (d.scaleSets[best]?.capacity ?? 0);
+    if (best === undefined || size < 0 || (size === 0 && id.localeCompare(best) < 0)) best = id;
+  }
+  return best;
 }
 
 /** The canary's one-box: the set the plan names when it is open and tracks latest, else the smallest open one. */
 function oneBoxOf(d: ReleaseState): string | undefined {
-  const ring = d.rings[0]!;
-  let best: string | undefined;
-  for (const region of Object.keys(ring.opened)) {
-    for (const id of trackingSetsIn(d, region)) {
-      if (named(d, id)) return id;
-      if (best === undefined) {
-        best = id;
-        continue;
-      }
-      const size = (d.scaleSets[id]?.capacity ?? 0) - (d.scaleSets[best]?.capacity ?? 0);
-      if (size < 0 || (size === 0 && id.localeCompare(best) < 0)) best = id;
-    }
-  }
-  return best;
+  const sets = Object.keys(d.rings[0]!.opened).flatMap((region) => trackingSetsIn(d, region));
+  return sets.find((id) => named(d, id)) ?? smallestOf(d, sets);
 }
 
 function named(d: ReleaseState, id: string): boolean {

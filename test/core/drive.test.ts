@@ -31,14 +31,20 @@ describe('drive mode', () => {
     expect(starts(decide(notYet.state, firstBatch, minutes(9)).commands)).toEqual(['vmss-eastus-1']);
   });
 
-  it('later rings start every set at once', () => {
+  it('later rings go region by region: the smallest set of each open region first, the rest once its first batch is healthy', () => {
     const plan = planWith({ drive: 'on' });
     let r = run(newRelease(plan, versionId('1.7.1'), T0), [fleet(plan), published('1.7.1', plan.rings.flatMap((x) => x.regions)), replicated('1.7.1', 'eastus'), replicated('1.7.1', 'westus3'), rollingUpgradeCompleted('vmss-eastus-2', at(2))], T0);
     r = run(r.state, [rollingUpgradeCompleted('vmss-eastus-1', at(8))], minutes(10));
     expect(r.state.phase).toBe('soaking');
     const next = decide(r.state, { kind: 'wake-up' }, minutes(10 + 31));
     expect(next.state.rings[1]!.opened.westus3).toBeDefined();
-    expect(starts(next.commands).sort()).toEqual(['vmss-westus3-1', 'vmss-westus3-2']);
+    expect(starts(next.commands)).toEqual(['vmss-westus3-2']);
+    expect(next.commands.find((c) => c.kind === 'start-os-upgrade')?.cause).toBe('vmss-westus3-2 first in westus3, the smallest set there');
+    // A version bad only in westus3 halts that set's first batch there; the other set has not started.
+    const judged: ReleaseEvent = { kind: 'rolling-upgrade-observed', scaleSetId: scaleSetId('vmss-westus3-2'), code: 'RollingForward', startTime: at(42), progress: { successful: 2, failed: 0, inProgress: 2, pending: 2 } };
+    const rest = decide(next.state, judged, minutes(47));
+    expect(starts(rest.commands)).toEqual(['vmss-westus3-1']);
+    expect(rest.commands.find((c) => c.kind === 'start-os-upgrade')?.cause).toBe("westus3's first set (vmss-westus3-2) came back healthy from its first batch");
   });
 
   it('starts the set the plan names first (firstScaleSet), and keeps that choice', () => {

@@ -38,13 +38,17 @@ describe('poll cadence', () => {
     expect(() => planWith({ health: { ...planWith({}).health, pollEvery: '2s' } })).toThrow(/health\.pollEvery: expected a duration from 10s to 5m/);
   });
 
-  it('does not poll an upgrade Ringmaster started (Azure raises ResourceActionFailure when it fails)', () => {
+  it('polls drive mode\'s first set while the others wait for its first batch, then no upgrade Ringmaster started (Azure raises ResourceActionFailure when one fails)', () => {
     const plan = planWith({ drive: 'on' });
     let r = run(newRelease(plan, versionId('1.7.1'), T0), [paymentsFleet(plan), published('1.7.1', plan.rings.flatMap((x) => x.regions)), replicated('1.7.1', 'eastus')], T0);
     const started = r.commands.find((c) => c.kind === 'start-os-upgrade');
     expect(started).toBeDefined();
-    const name = (started as { scaleSetId: string }).scaleSetId.split('/').at(-1)!;
-    r = run(r.state, [rollingForward(name, at(3))], minutes(4));
+    const id = (started as { scaleSetId: string }).scaleSetId;
+    const batch = (successful: number, inProgress: number): ReleaseEvent => ({ kind: 'rolling-upgrade-observed', scaleSetId: id, code: 'RollingForward', startTime: at(3), progress: { successful, failed: 0, inProgress, pending: 10 - successful - inProgress } });
+    r = run(r.state, [batch(0, 2)], minutes(4));
+    expect(pollCadence(r.state)).toMatchObject({ phase: 'judging', scaleSetIds: [id], everyMs: 30_000 });
+    r = run(r.state, [batch(2, 2)], minutes(9)); // healthy first batch: the other canary set starts
+    expect(r.commands.filter((c) => c.kind === 'start-os-upgrade')).toHaveLength(1);
     expect(pollCadence(r.state).phase).toBe('quiet');
   });
 

@@ -131,7 +131,7 @@ describe('rehearsal stories', () => {
       '1.7.1: opened broad, which it must never open',
       '1.7.1: 110 instances ran it (at most 100)',
       '1.7.1: 20 instances ran it at once in westus3 (at most 5)',
-      '1.7.1: no finding says "an empty region" (reported: vmss-payments-eastus-2 pins 1.6.4: it never takes 1.7.1 and is not waited for)',
+      "1.7.1: no finding says \"an empty region\" (reported: vmss-payments-eastus-2 pins 1.6.4: it never takes 1.7.1 and is not waited for; northeurope and westeurope are an Azure region pair: westeurope opens once northeurope's upgrades completed healthy)",
       '4 ring-opened notices delivered (at most 1)',
       'instances changed version between 0s and 12h in westus3 (a window with no reimage)',
     ]);
