@@ -41,11 +41,19 @@ export interface PollCadence {
 }
 
 const PREFIX = '/subscriptions/';
+/** Scale set id → its subscription: the cadence is asked after every event, over every watched set. */
+const subscriptions = new Map<string, string>();
 
-/** The subscription id of an ARM resource id (`/subscriptions/{id}/…`), lower case: asked after every event, so cheap. */
+/** The subscription id of an ARM resource id (`/subscriptions/{id}/…`), lower case. */
 function subscriptionOf(id: string): string {
-  const end = id.indexOf('/', PREFIX.length);
-  return (end < 0 ? id : id.slice(PREFIX.length, end)).toLowerCase();
+  let sub = subscriptions.get(id);
+  if (sub === undefined) {
+    const end = id.indexOf('/', PREFIX.length);
+    sub = (end < 0 ? id : id.slice(PREFIX.length, end)).toLowerCase();
+    if (subscriptions.size > 100_000) subscriptions.clear();
+    subscriptions.set(id, sub);
+  }
+  return sub;
 }
 
 /**
@@ -76,7 +84,7 @@ function regionsWaitingOnFirstSet(state: ReleaseState): Set<string> {
 /** The release's polling now. */
 export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_READS_PER_ROUND): PollCadence {
   if (!['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
-  // The engine asks after every event: find the judged sets first, without counting (most rounds have none).
+  // The engine asks after every event: find the judged sets first, without counting (most decisions have none).
   // Judged: an upgrade the platform started, or drive mode's first set of a region whose other sets wait for its
   // first batch (the sooner it is seen healthy, the sooner they start).
   const judged: string[] = [];
