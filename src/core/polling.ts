@@ -32,7 +32,7 @@ export const READ_BUDGET = {
 export const MAX_UPGRADE_READS_PER_ROUND = 50;
 
 export interface PollCadence {
-  /** `judging`: platform-started upgrades roll forward in the ring; `quiet`: nothing for the release to poll. */
+  /** `judging`: upgrades no event will report on roll forward (platform-started, or a first set others wait for); `quiet`: nothing to poll. */
   phase: 'judging' | 'quiet';
   /** Scale sets whose rolling upgrade the release polls (empty when quiet). */
   scaleSetIds: string[];

@@ -9,6 +9,13 @@ import type { Notice, NoticeKind } from './notice';
 
 export type Channel = 'teams' | 'slack';
 
+/** One chat destination. `send` never throws: failures come back in the record. */
+export interface Notifier {
+  readonly route: string;
+  readonly channel: Channel;
+  send(notice: Notice): Promise<DeliveryRecord>;
+}
+
 export interface DeliveryRecord {
   route: string;
   channel: Channel;

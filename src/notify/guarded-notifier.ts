@@ -3,10 +3,9 @@
  * never sent to; each attempt gets the guarded transport (policy, timeout, extra CA) and runs under the
  * delivery budget of `delivery.ts`. A channel supplies only how one attempt posts one notice.
  */
-import { type AttemptOutcome, type Channel, deliver, type DeliveryOptions, refusedDelivery } from './delivery';
+import { type AttemptOutcome, type Channel, deliver, type DeliveryOptions, refusedDelivery, type Notifier } from './delivery';
 import type { TransportOptions } from './http-transport';
 import type { Notice } from './notice';
-import type { Notifier } from './router';
 import { checkWebhookUrl, type UrlPolicy } from './url-policy';
 
 export interface GuardedOptions extends DeliveryOptions {

@@ -11,6 +11,7 @@ import {
   type DeliveryOptions,
   type DeliveryRecord,
   MemoryDedupeStore,
+  type Notifier,
   refusedDelivery,
 } from './delivery';
 import type { Notice, NoticeKind } from './notice';
@@ -19,12 +20,7 @@ import { createSlackThreadNotifier, MemoryThreadStore, type ThreadStore } from '
 import { createTeamsNotifier } from './teams';
 import type { UrlPolicy } from './url-policy';
 
-/** One chat destination. `send` never throws: failures come back in the record. */
-export interface Notifier {
-  readonly route: string;
-  readonly channel: Channel;
-  send(notice: Notice): Promise<DeliveryRecord>;
-}
+export type { Notifier } from './delivery';
 
 /** A route as written in a release plan's `notify` list. */
 export interface RouteSpec {

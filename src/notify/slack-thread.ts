@@ -16,10 +16,9 @@
  * delivery layer gives its dedupe claim back) becomes the root.
  */
 import { ErrorCode, LogLevel, type WebAPIPlatformError, type WebAPIRequestError, WebClient } from '@slack/web-api';
-import { type AttemptOutcome, outcomeOfStatus, retryAfterFromHeaders, withTimeout } from './delivery';
+import { type AttemptOutcome, outcomeOfStatus, retryAfterFromHeaders, withTimeout, type Notifier } from './delivery';
 import { type GuardedOptions, guardedNotifier } from './guarded-notifier';
 import { type HttpResult, transportFetch } from './http-transport';
-import type { Notifier } from './router';
 import { buildSlackMessage } from './slack';
 
 /** Remembers the thread root `ts` per (release, channel); the first root recorded wins. The dedupe table has a durable one. */

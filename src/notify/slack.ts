@@ -6,11 +6,10 @@
 import type { KnownBlock } from '@slack/types';
 import { IncomingWebhook } from '@slack/webhook';
 import { escapeMrkdwn } from './chat-text';
-import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { outcomeOfStatus, retryAfterFromHeaders, type Notifier } from './delivery';
 import { guardedNotifier } from './guarded-notifier';
 import { type HttpResult, transportFetch } from './http-transport';
 import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
-import type { Notifier } from './router';
 import type { WebhookNotifierOptions } from './teams';
 
 const EMOJI = { attention: ':red_circle:', warning: ':large_yellow_circle:', good: ':large_green_circle:' } as const;

@@ -5,11 +5,10 @@
  * Cards use Adaptive Card schema 1.5, the highest Teams renders.
  */
 import { escapeTeamsMarkdown as md } from './chat-text';
-import { outcomeOfStatus, retryAfterFromHeaders } from './delivery';
+import { outcomeOfStatus, retryAfterFromHeaders, type Notifier } from './delivery';
 import { type GuardedOptions, guardedNotifier } from './guarded-notifier';
 import { postRaw } from './http-transport';
 import { type Notice, noticeFacts, noticeLinks, noticeTitle, noticeTone } from './notice';
-import type { Notifier } from './router';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
