@@ -50,14 +50,12 @@ export function chooseChunk(state: ReleaseState, ringIndex: number, approved: bo
   if (closed.length === 0) return { kind: 'wait', reason: 'every region of the ring is open' };
   // Azure never updates both regions of a pair in one phase, and neither does a release (a ring that
   // allowPairedRegions holds both): the second half waits until the first's upgrades completed healthy.
+  const exposed = exposedRegions(state);
   const unopened: string[] = [];
-  for (const region of closed) {
-    const partner = [...exposedRegions(state), ...unopened].find((r) => arePaired(r, region));
-    if (partner === undefined) unopened.push(region);
-  }
+  for (const region of closed) if (![...exposed, ...unopened].some((r) => arePaired(r, region))) unopened.push(region);
   if (unopened.length === 0) {
     const first = closed[0]!;
-    return { kind: 'wait', reason: `${first} waits for its Azure pair ${[...exposedRegions(state)].find((r) => arePaired(r, first))} to finish upgrading` };
+    return { kind: 'wait', reason: `${first} waits for its Azure pair ${exposed.find((r) => arePaired(r, first))} to finish upgrading` };
   }
   const limit = budgetLimit(state);
   if (limit === undefined || approved) return { kind: 'open', regions: unopened };
