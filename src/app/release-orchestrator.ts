@@ -186,12 +186,13 @@ export function* releaseOrchestrator(context: OrchestrationContext): Generator<T
     // other round reads the whole watch list and the version.
     const cadence = pollCadence(state);
     const pollOnly = round > 0 && byTimer && evidence.length === 0 && cadence.phase === 'judging';
+    const maxReads = input.maxUpgradeReads ?? MAX_UPGRADE_READS_PER_ROUND;
     const observedCall = yield* call<ObserveOutput>(context.df.callActivity(ACTIVITY.observe, {
       versionId: input.versionId,
       plan: input.plan,
       readFleet: round === 0 || !state.fleetObserved,
       ...(pollOnly ? { readVersion: false } : {}),
-      scaleSetIds: pollOnly ? cadence.scaleSetIds.slice(0, input.maxUpgradeReads ?? MAX_UPGRADE_READS_PER_ROUND) : upgradeReads(Object.keys(watch.scaleSets), hint, sequence, input.maxUpgradeReads ?? MAX_UPGRADE_READS_PER_ROUND),
+      scaleSetIds: pollOnly ? cadence.scaleSetIds.slice(0, maxReads) : upgradeReads(Object.keys(watch.scaleSets), hint, sequence, maxReads),
       instanceSetIds: upgradeReads(evidence, hint, sequence, input.maxInstanceReads ?? DEFAULT_INSTANCE_READS),
       knownReplication: state.replication,
       knownUpgrades: watch.scaleSets,

@@ -19,7 +19,7 @@
  * Faulted upgrade it restates in the same round changes nothing.
  */
 import { parseGalleryImageVersionId } from '../azure/resource-ids';
-import type { ReleaseEvent } from '../core';
+import { imageDefinitionOf, upgradeFingerprint, type ReleaseEvent } from '../core';
 import type { LedgerEntry } from '../ledger/ledger';
 import type { ReleaseSummary } from './release-summary';
 import type { TimelineMarker, VersionTimeline } from './timeline-svg';
@@ -64,7 +64,7 @@ interface Row {
 export function rolloutTimelines(releases: RolloutRelease[], opts: { windowMs?: number } = {}): RolloutTimeline[] {
   const byImage = new Map<string, RolloutRelease[]>();
   for (const r of releases) {
-    const key = imageIdOf(r.summary.versionId).toLowerCase();
+    const key = imageDefinitionOf(r.summary.versionId).toLowerCase();
     byImage.set(key, [...(byImage.get(key) ?? []), r]);
   }
   return [...byImage.values()].flatMap((rs) => rolloutTimeline(rs, opts) ?? []);
@@ -77,7 +77,7 @@ export function rolloutTimeline(releases: RolloutRelease[], opts: { windowMs?: n
   if (!newest || rows.length === 0) return undefined;
   // Stable: rows of one time keep their release's order and sequence.
   rows.sort((a, b) => a.ms - b.ms);
-  const image = imageIdOf(newest.summary.versionId);
+  const image = imageDefinitionOf(newest.summary.versionId);
   const regions = [...new Set(releases.flatMap((r) => r.summary.rings.flatMap((ring) => ring.regions)))];
   const last = releases.map((r) => utcMs(r.summary.updatedAt)).filter(Number.isFinite).reduce((a, b) => Math.max(a, b), rows.at(-1)!.ms);
   const first = rows[0]!.ms;
@@ -115,7 +115,7 @@ function countsOverTime(rows: Row[], image: string): VersionTimeline['points'] {
       if (version === undefined) continue;
       // A progress read before (restated by a later round or another release) is old news; an instance read of the
       // same round is the newer word.
-      const key = upgradeKey(e, version);
+      const key = `${version}|${upgradeFingerprint(e)}`;
       const seen = applied.get(id) ?? new Set<string>();
       const again = seen.has(key);
       applied.set(id, seen.add(key));
@@ -168,7 +168,7 @@ export function afterProgress(before: Counts, version: string, p: Event<'rolling
 function upgradeVersion(e: Event<'rolling-upgrade-observed'>, row: Row, image: string, region: string | undefined): string | undefined {
   if (e.versionId !== undefined) {
     const v = parseGalleryImageVersionId(e.versionId);
-    return v && imageIdOf(e.versionId).toLowerCase() === image.toLowerCase() ? v.version : undefined;
+    return v && imageDefinitionOf(e.versionId).toLowerCase() === image.toLowerCase() ? v.version : undefined;
   }
   const opened = region === undefined ? undefined : openedAt(row.release.summary, region);
   const started = e.startTime === undefined ? row.ms : Date.parse(e.startTime);
@@ -289,11 +289,6 @@ function utcMs(iso: string): number {
   return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`);
 }
 
-function upgradeKey(e: Event<'rolling-upgrade-observed'>, version: string): string {
-  const p = e.progress;
-  return [version, e.startTime ?? '', e.code, p.successful, p.failed, p.inProgress, p.pending].join('|');
-}
-
 /** The same counts give the same text, whatever order they were added in. */
 function canonical(counts: Record<string, Counts>): string {
   return JSON.stringify(Object.keys(counts).sort().map((r) => [r, Object.entries(counts[r]!).sort(([a], [b]) => a.localeCompare(b))]));
@@ -303,10 +298,6 @@ function tally(labels: string[]): Counts {
   const out: Counts = {};
   for (const l of labels) out[l] = (out[l] ?? 0) + 1;
   return out;
-}
-
-function imageIdOf(versionId: string): string {
-  return versionId.replace(/\/versions\/[^/]+\/?$/i, '');
 }
 
 function shortName(id: string): string {
