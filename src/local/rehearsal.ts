@@ -111,6 +111,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
         }
       }
     };
+    // A publication that waits for a trigger counts from the start here: the run ends only once its release ended.
     const lastPublish = Math.max(0, ...scenario.publish.map((p) => parseDuration(p.at) ?? 0), ...scenario.rebakeAt.map((r) => (parseDuration(r) ?? 0) + 2 * 3_600_000));
     await settle();
     // Storage outages and restarts fall due at their own simulated time, mid-round if a round runs then.
@@ -171,7 +172,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
     for (const [key, s] of summaries) ledgers.set(key, await deps.ports.ledger.list(s.release));
-    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), throttled: sim.throttler.refused, rowsBeforeRestarts: before, storageOutages: outages.length };
+    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), publishedAt: publishedAt(sim), throttled: sim.throttler.refused, rowsBeforeRestarts: before, storageOutages: outages.length };
     await host.close();
     host = undefined;
     await sim.close();
@@ -214,7 +215,8 @@ export function simScenario(s: Scenario, mode: 'controlled' | 'baseline'): Scena
   const publish = s.publish.map((p) => {
     const plan = planOf(s, p.image);
     const regions = mode === 'baseline' || plan.lever === 'regional-flag' ? planRegions(plan) : plan.rings[0]!.regions;
-    return { at: p.at, action: 'publishVersion' as const, image: p.image, version: p.version, targetRegions: regions.map((name) => ({ name, excludeFromLatest: mode === 'controlled' })) };
+    const when = p.when && { upgradeStarts: { image: p.image, ...p.when.upgradeStarts } };
+    return { at: p.at, when, action: 'publishVersion' as const, image: p.image, version: p.version, targetRegions: regions.map((name) => ({ name, excludeFromLatest: mode === 'controlled' })) };
   });
   // The template of each plan that rebakes (a plan's imageTemplate id ends in the template's name).
   const templates = s.plans.flatMap((p) => (p.plan.rebake ? [p.plan.rebake.imageTemplate.split('/').at(-1)!] : []));
@@ -304,6 +306,13 @@ function delay(ms: number): Promise<void> {
 }
 
 /** Per region, the longest healthy rolling upgrade of its scale sets (the sets' own policies): for lower bounds. */
+/** When each version was published (`releaseKey` → simulated ms), as the simulator's timeline ran it. */
+function publishedAt(sim: Simulator): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of sim.sim.timeline) if (e.action.action === 'publishVersion' && e.status === 'done' && e.at !== undefined) out.set(releaseKey(e.action.image, e.action.version), e.at);
+  return out;
+}
+
 function upgradeMsByRegion(sim: Simulator): Record<string, number> {
   const out: Record<string, number> = {};
   for (const set of sim.fleet.scaleSets.values()) out[set.location] = Math.max(out[set.location] ?? 0, rollingUpgradeMs(set, sim.sim.behaviour));

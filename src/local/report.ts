@@ -78,6 +78,8 @@ export interface ControlledRun {
   sink: SinkMessage[];
   /** Per region, the longest healthy rolling upgrade of its scale sets. */
   upgradeMsByRegion: Record<string, number>;
+  /** When each version was published (`releaseKey` → simulated ms). */
+  publishedAt: Map<string, number>;
   throttled: number;
   /** Ledger rows as they were before each restart (`release#sequence` → JSON). */
   rowsBeforeRestarts: Map<string, string>;
@@ -290,9 +292,9 @@ function ledgerCheck(c: ControlledRun): Report['ledger'] {
 function timing(s: ReleaseSummary, image: string, scenario: Scenario, c: ControlledRun) {
   const plan = planOf(scenario, image);
   const lowerBoundMs = plan.rings.reduce((sum, ring) => sum + (parseDuration(ring.soak) ?? 0) + Math.max(0, ...ring.regions.map((r) => c.upgradeMsByRegion[r] ?? 0)), 0);
-  const at = scenario.publish.find((p) => p.version === s.version && p.image === image)?.at;
+  const at = c.publishedAt.get(releaseKey(image, s.version));
   const end = s.terminal ? s.transitions.at(-1)?.at : undefined;
-  const durationMs = at !== undefined && end !== undefined ? Date.parse(end) - (c.t0 + (parseDuration(at) ?? 0)) : null;
+  const durationMs = at !== undefined && end !== undefined ? Date.parse(end) - at : null;
   return { durationMs, lowerBoundMs, ratioToLowerBound: durationMs !== null && lowerBoundMs > 0 ? round3(durationMs / lowerBoundMs) : null };
 }
 

@@ -11,7 +11,7 @@ import { OPERATOR_ACTIONS, parseDuration, type Phase, type ReleasePlan } from '.
 import { parseGalleryImageId, parseGalleryImageVersionId } from '../azure/resource-ids';
 import { readPlanFile } from './plan-file';
 import { brokenVersions } from '../sim/behaviour';
-import { loadFleetFile, scenarioSpec, specIssueLines } from '../sim/fleet-spec';
+import { loadFleetFile, scenarioSpec, specIssueLines, timelineTrigger } from '../sim/fleet-spec';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, { error: 'expected a duration like "30m"' });
 const version = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a version like 1.7.0' });
@@ -29,8 +29,12 @@ export const scenarioSchema = z.strictObject({
   duration: duration.default('12h'),
   /** Simulated time per lockstep step. */
   step: duration.default('30s'),
-  /** Versions the build pipeline publishes (with the plan's convention; Azure alone: everywhere, not excluded). */
-  publish: z.array(z.strictObject({ at: duration, version, image: imageName.optional() })).default([]),
+  /**
+   * Versions the build pipeline publishes (with the plan's convention; Azure alone: everywhere, not excluded), at a
+   * simulated time from the start, or `at` after `when`: the first rolling upgrade to a version in a region (the same
+   * image unless it names one), so a story timed against the fleet's progress is the same story in every run.
+   */
+  publish: z.array(z.strictObject({ at: duration, when: timelineTrigger.optional(), version, image: imageName.optional() })).default([]),
   /** Image Builder runs started by the app's monthly timer at these simulated times. */
   rebakeAt: z.array(duration).default([]),
   /** Extra simulator behaviour: health rules, behaviour, timeline — the simulator's own strict scenario format. */

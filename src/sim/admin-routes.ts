@@ -82,7 +82,7 @@ export async function handleAdmin(d: AdminDeps, method: string, path: string, qu
     case route === 'GET scenario':
       return {
         status: 200,
-        body: { timeline: d.sim.timeline.map((t) => ({ ...t, at: new Date(t.at).toISOString() })), health: d.sim.health.rules },
+        body: { timeline: d.sim.timeline.map((t) => ({ ...t, at: t.at === undefined ? null : new Date(t.at).toISOString() })), health: d.sim.health.rules },
       };
     case route === 'POST scenario/actions': {
       const r = z.union([timelineActionSpec, z.array(timelineActionSpec)]).safeParse(body);
@@ -90,7 +90,7 @@ export async function handleAdmin(d: AdminDeps, method: string, path: string, qu
       const list = Array.isArray(r.data) ? r.data : [r.data];
       const entries = list.map((x) => d.sim.addTimelineAction(x, true));
       d.sim.clock.advance(0);
-      return { status: 201, body: entries.map((t) => ({ ...t, at: new Date(t.at).toISOString() })) };
+      return { status: 201, body: entries.map((t) => ({ ...t, at: t.at === undefined ? null : new Date(t.at).toISOString() })) };
     }
     case route === 'POST scenario/health': {
       const r = z.strictObject({ rules: z.array(healthRuleSpec), replace: z.boolean().default(false) }).safeParse(body);

@@ -187,7 +187,18 @@ export type MetricSeriesSpec = z.infer<typeof metricSeriesSpec>;
 
 const severity = z.enum(['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4']);
 
-const at = { at: duration };
+/**
+ * A moment the timeline waits for instead of a time from the start: the first rolling upgrade to `version` that
+ * starts in `region` (platform- or user-started). `at` then counts from that moment. A story timed against the fleet's
+ * progress (e.g. "published while the early ring's first batch is judged") stays the same story whatever the
+ * controller's pace: with drive mode on and off, and with no controller at all.
+ */
+export const timelineTrigger = z.strictObject({
+  upgradeStarts: z.strictObject({ version: versionName, region: z.string().min(1), image: z.string().min(1).optional() }),
+});
+export type TimelineTrigger = z.infer<typeof timelineTrigger>;
+
+const at = { at: duration, when: timelineTrigger.optional() };
 export const timelineActionSpec = z.discriminatedUnion('action', [
   z.strictObject({
     ...at,
@@ -332,6 +343,9 @@ export function parseScenario(input: unknown, source = 'scenario'): ScenarioSpec
 /** A fault's window must end after it starts. */
 function checkWindows(timeline: TimelineAction[], source: string): void {
   timeline.forEach((a, i) => {
+    if ((a.action === 'armFault' || a.action === 'eventFault') && a.until !== undefined && a.when !== undefined) {
+      throw new SpecError(`invalid ${source}:\n  at timeline[${i}].when: a fault with a window (until) is timed from the start, not from a trigger`);
+    }
     if ((a.action === 'armFault' || a.action === 'eventFault') && a.until !== undefined && safeDuration(a.until) <= safeDuration(a.at)) {
       throw new SpecError(`invalid ${source}:\n  at timeline[${i}].until: a fault's window must end after it starts (at ${a.at})`);
     }

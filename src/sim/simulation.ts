@@ -10,6 +10,7 @@ import { rollingUpgradePolicySpec, SpecError } from './fleet-spec';
 import {
   compareVersions,
   imageDefinitionId,
+  imageNameOf,
   key,
   latestIn,
   scaleSetId,
@@ -54,7 +55,8 @@ export interface RequestContext {
   correlationId: string;
 }
 export interface TimelineEntry {
-  at: number;
+  /** Simulated ms it runs at; undefined while it waits for its trigger (`when`). */
+  at: number | undefined;
   action: TimelineAction;
   status: 'pending' | 'done' | 'failed';
   error?: string;
@@ -72,6 +74,8 @@ export class Simulation {
   readonly startTime: number;
   readonly eventLog: SimEvent[] = [];
   readonly timeline: TimelineEntry[] = [];
+  /** Timeline entries that wait for their trigger (`when`), each fired once. */
+  private readonly waiting: TimelineEntry[] = [];
   readonly listeners: ((e: SimEvent) => void)[] = [];
   /** ARM and Event Grid faults: the admin API's and the timeline's. */
   readonly faults: Faults;
@@ -98,6 +102,7 @@ export class Simulation {
       seed: this.seed,
       ids: this.ids,
       onEnded: () => undefined,
+      onStarted: (set, ru) => this.triggered(set, ru),
     });
     this.metrics = resolveMetrics(this, spec.metrics);
     for (const a of spec.timeline) this.addTimelineAction(a);
@@ -378,9 +383,26 @@ export class Simulation {
   // ---- timeline ------------------------------------------------------------------------------------------
 
   addTimelineAction(action: TimelineAction, relativeToNow = false): TimelineEntry {
-    const at = (relativeToNow ? this.clock.nowMs() : this.startTime) + parseDuration(action.at);
-    const entry: TimelineEntry = { at, action, status: 'pending' };
+    const entry: TimelineEntry = { at: undefined, action, status: 'pending' };
     this.timeline.push(entry);
+    if (action.when) this.waiting.push(entry);
+    else this.scheduleEntry(entry, (relativeToNow ? this.clock.nowMs() : this.startTime) + parseDuration(action.at));
+    return entry;
+  }
+
+  private triggered(set: ScaleSet, ru: RollingUpgrade): void {
+    for (const entry of [...this.waiting]) {
+      const on = entry.action.when?.upgradeStarts;
+      if (!on || on.version !== ru.targetVersion || normalizeRegion(on.region) !== set.location) continue;
+      if (on.image && imageNameOf(set).toLowerCase() !== on.image.toLowerCase()) continue;
+      this.waiting.splice(this.waiting.indexOf(entry), 1);
+      this.scheduleEntry(entry, this.clock.nowMs() + parseDuration(entry.action.at));
+    }
+  }
+
+  private scheduleEntry(entry: TimelineEntry, at: number): void {
+    const { action } = entry;
+    entry.at = at;
     this.clock.schedule(at, `timeline ${action.action}`, () => {
       try {
         this.runAction(action);
@@ -390,7 +412,6 @@ export class Simulation {
         entry.error = e instanceof Error ? e.message : String(e);
       }
     });
-    return entry;
   }
 
   runAction(a: TimelineAction): void {

@@ -47,6 +47,7 @@ export interface EngineDeps {
   seed: number;
   ids: SeededIds;
   onEnded: (set: ScaleSet, ru: RollingUpgrade) => void;
+  onStarted: (set: ScaleSet, ru: RollingUpgrade) => void;
 }
 
 /** Why automatic OS upgrade will not act on this scale set, or undefined when it will. */
@@ -125,6 +126,7 @@ export class UpgradeEngine {
     set.history.unshift(ru);
     if (set.history.length > this.d.behaviour.historyLimit) set.history.length = this.d.behaviour.historyLimit;
     this.timers.set(ru, this.d.clock.after(0, `batch ${set.name}`, () => this.nextBatch(set, ru)));
+    this.d.onStarted(set, ru);
     return ru;
   }
 

@@ -7,9 +7,9 @@ import type { Report } from '../../src/local/report';
 
 const root = join(__dirname, '../..');
 
-export async function rehearse(scenario: string): Promise<{ status: number | null; report: Report; stdout: string; stderr: string; outDir: string }> {
+export async function rehearse(scenario: string, args: string[] = []): Promise<{ status: number | null; report: Report; stdout: string; stderr: string; outDir: string }> {
   const outDir = mkdtempSync(join(tmpdir(), `rm-rehearse-${scenario}-`));
-  const child = spawn(process.execPath, [join(root, 'bin/ringmaster.js'), 'rehearse', '--scenario', scenario, '--json', '--out', outDir], { cwd: root });
+  const child = spawn(process.execPath, [join(root, 'bin/ringmaster.js'), 'rehearse', '--scenario', scenario, '--json', '--out', outDir, ...args], { cwd: root });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

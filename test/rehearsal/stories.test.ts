@@ -2,6 +2,9 @@
  * The stories of the evidence, reconciliation and signal issues, each a scenario of the library with the outcome
  * Azure's behaviour demands, asserted from report.json (a second file, so that vitest runs it beside the others).
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkExpectations } from '../../src/local/report';
 import { loadScenario } from '../../src/local/scenario';
@@ -218,6 +221,19 @@ describe('rehearsal stories', () => {
     expect(older!.demotionCause).toMatch(/westus3/);
     expect(Date.parse(older!.demotedAt!)).toBeGreaterThan(Date.parse(newer!.rings[0]!.openedAt!)); // demoted after it was superseded
     expect(newer).toMatchObject({ version: '1.7.1', finalState: 'completed', maxInstancesOnVersionOutsideOpenRings: 0 });
+    expect(newer!.durationMs).toBeGreaterThan(0); // from its publication, which waited for the fleet
+
+    // 1.7.1 is published when 1.7.0 first upgrades in westus3, not at a clock time: with `drive: off` the platform
+    // gets there an hour or more later, and the story is the same one. Drive mode exposes no more instances.
+    const plan = join(mkdtempSync(join(tmpdir(), 'rm-drive-off-')), 'payments.yaml');
+    writeFileSync(plan, readFileSync(join(root, 'examples/payments.yaml'), 'utf8').replace(/^lever: regional-flag$/m, 'lever: regional-flag\ndrive: off'));
+    const off = await rehearse('supersede-while-breaching', ['--plan', plan, '--no-baseline']);
+    expect(off.status, off.report.failures.join('\n')).toBe(0);
+    const [olderOff] = off.report.releases;
+    expect(olderOff).toMatchObject({ version: '1.7.0', finalState: 'demoted' });
+    expect(olderOff!.rings.filter((r) => r.openedAt).map((r) => r.name)).toEqual(['canary', 'early']);
+    expect(Date.parse(olderOff!.rings[1]!.openedAt!) - Date.parse(older!.rings[1]!.openedAt!)).toBeGreaterThan(0); // drive off: later
+    expect(report.blastRadius.instancesOnBadVersion).toBeLessThanOrEqual(off.report.blastRadius.instancesOnBadVersion);
   });
 
   it('supersede-by-bad: the bad newer version\'s halt demotes it, not the good older one that hands over where it halted', async () => {
