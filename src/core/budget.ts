@@ -9,8 +9,9 @@
  * southeastasia (10), australiaeast (10): westeurope opens first (exposure 10); when its upgrades
  * complete (exposure 0) southeastasia opens, then australiaeast. A region of 20 would need approval.
  */
+import type { ReleasePlan } from './plan';
 import { arePaired } from './region-pairs';
-import { capacityIn } from './release-state';
+import { capacityIn, newRelease } from './release-state';
 import type { ReleaseState } from './types';
 
 /** The budget in instances, or undefined when the plan sets none. */
@@ -76,4 +77,38 @@ export function chooseChunk(state: ReleaseState, ringIndex: number, approved: bo
     kind: 'needs-approval',
     reason: `budget: ${first} has ${capacityIn(state, first)} instances, above the limit of ${limit} on an unproven version`,
   };
+}
+
+/** One opening of a ring: regions opened together, and whether the budget needed an operator's approval. */
+export interface Wave {
+  regions: string[];
+  approval: boolean;
+}
+
+/**
+ * The waves in which each ring opens under the plan's own rules (the fleet budget and the pair rule, as
+ * `chooseChunk` applies them) when every upgrade completes healthy: the schedule no release of this plan can beat.
+ * Each wave opens once the one before it completed. Payments (two sets of 10 per region, budget 50 % = 60): the
+ * broad ring opens [northeurope, southeastasia, australiaeast], then [westeurope], northeurope's pair.
+ */
+export function ringWaves(plan: ReleasePlan, sets: readonly { id: string; region: string; capacity: number }[]): Wave[][] {
+  const state = newRelease(plan, `${plan.image}/versions/0.0.0`, new Date(0));
+  for (const set of sets) {
+    state.scaleSets[set.id] = { region: set.region, capacity: set.capacity };
+    (state.fleetByRegion[set.region] ??= []).push(set.id);
+  }
+  return state.rings.map((ring, index) => {
+    const waves: Wave[] = [];
+    // Bounded: each wave opens at least one region, or the ring ends.
+    for (let n = 0; n < ring.regions.length; n++) {
+      let choice = chooseChunk(state, index, false);
+      const approval = choice.kind === 'needs-approval';
+      if (approval) choice = chooseChunk(state, index, true);
+      if (choice.kind !== 'open') break;
+      for (const region of choice.regions) ring.opened[region] = ring.upgraded[region] = 'x';
+      waves.push({ regions: choice.regions, approval });
+    }
+    ring.passedAt = 'x';
+    return waves;
+  });
 }

@@ -90,7 +90,8 @@ export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_
   const judged: string[] = [];
   const waiting = regionsWaitingOnFirstSet(state);
   forEachUnfinishedSet(state, (id, set) => {
-    if (set.upgrade?.code === 'RollingForward' && (!set.osUpgradeRequested || waiting.has(set.region))) judged.push(id);
+    // A first set is polled from its start, before its upgrade was read back rolling.
+    if (set.osUpgradeRequested ? waiting.has(set.region) : set.upgrade?.code === 'RollingForward') judged.push(id);
   });
   if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
   // Every watched set is read in a poll round's subscription budget, judged or not.

@@ -12,14 +12,14 @@ import { releaseIdOf } from '../app/release-runtime';
 import type { ReleaseSummary } from '../app/release-summary';
 import { buildDeps, readAppSettings } from '../app/wiring';
 import type { LedgerEntry } from '../ledger/ledger';
-import { loadFleetFile, rollingUpgradeMs, startSimulator, type ScenarioSpec, type Simulator } from '../sim';
+import { loadFleetFile, rollingUpgradeMs, scaleSetId, startSimulator, trackedImageOf, type ScenarioSpec, type Simulator } from '../sim';
 import { startAzurite } from './azurite';
 import { startOutageProxy } from './outage-proxy';
 import { startChatSink } from './chat-sink';
 import { SteppedClock } from './clock';
 import { FleetWatch } from './fleet-watch';
 import { startLocalHost, type LocalHost } from './functions-host';
-import { buildReport, type Report } from './report';
+import { buildReport, type ControlledRun, type Report } from './report';
 import { imageNameOf, planOf, releaseKey, releaseLabel, type Scenario } from './scenario';
 
 export interface RehearsalOptions {
@@ -172,7 +172,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     await settle();
     const ledgers = new Map<string, LedgerEntry[]>();
     for (const [key, s] of summaries) ledgers.set(key, await deps.ports.ledger.list(s.release));
-    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), publishedAt: publishedAt(sim), throttled: sim.throttler.refused, rowsBeforeRestarts: before, storageOutages: outages.length };
+    const controlled = { simEndMs: sim.clock.now().getTime(), t0, summaries, ledgers, watch, calls: { ...sim.calls }, sink: sink.messages, upgradeMsByRegion: upgradeMsByRegion(sim), publishedAt: publishedAt(sim), replicatedAt: replicatedAt(sim), sets: fleetSets(sim), firstBatchMs: sim.sim.behaviour.reimageMs + sim.sim.behaviour.healthSettleMs, throttled: sim.throttler.refused, rowsBeforeRestarts: before, storageOutages: outages.length };
     await host.close();
     host = undefined;
     await sim.close();
@@ -311,6 +311,19 @@ function publishedAt(sim: Simulator): Map<string, number> {
   const out = new Map<string, number>();
   for (const e of sim.sim.timeline) if (e.action.action === 'publishVersion' && e.status === 'done' && e.at !== undefined) out.set(releaseKey(e.action.image, e.action.version), e.at);
   return out;
+}
+
+/** When each version's replica completed in each region (`releaseKey` → region → simulated ms). */
+function replicatedAt(sim: Simulator): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const image of sim.fleet.gallery.images.values()) {
+    for (const v of image.versions.values()) out.set(releaseKey(image.name, v.name), Object.fromEntries(v.targetRegions.map((r) => [r.region, r.completesAt])));
+  }
+  return out;
+}
+
+function fleetSets(sim: Simulator): ControlledRun['sets'] {
+  return [...sim.fleet.scaleSets.values()].map((set) => ({ id: scaleSetId(sim.fleet, set), region: set.location, capacity: set.instances.length, image: trackedImageOf(set) }));
 }
 
 function upgradeMsByRegion(sim: Simulator): Record<string, number> {

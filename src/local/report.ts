@@ -2,7 +2,7 @@
  * The rehearsal report (report.json, documented in docs/rehearsal.md) and its HTML page, rendered with
  * the dashboard's template. Simulated times are ISO timestamps; durations in simulated milliseconds.
  */
-import { parseDuration } from '../core';
+import { parseDuration, ringWaves } from '../core';
 import { esc, renderDashboard } from '../app/dashboard';
 import type { ReleaseSummary } from '../app/release-summary';
 import { renderTimeline, type TimelineMarker } from '../app/timeline-svg';
@@ -47,6 +47,14 @@ export interface Report {
     durationMs: number | null;
     lowerBoundMs: number;
     ratioToLowerBound: number | null;
+    /**
+     * The fastest release the plan's own rules allow (`floorMs`): the lower bound, plus the version's replication to
+     * each ring's regions not yet done when the ring could open, one rolling upgrade per extra wave that the fleet
+     * budget or the pair rule forces (`ringWaves`), and, with drive mode, the canary's one-box (its first set's
+     * first batch). No controller that keeps the plan can finish sooner. Null when the publication is unknown.
+     */
+    floorMs: number | null;
+    ratioToFloor: number | null;
   }[];
   notifications: { channel: string; event: string; version: string; image: string; delivered: boolean; attempts: number }[];
   chatMessagesReceived: number;
@@ -80,6 +88,12 @@ export interface ControlledRun {
   upgradeMsByRegion: Record<string, number>;
   /** When each version was published (`releaseKey` → simulated ms). */
   publishedAt: Map<string, number>;
+  /** When each version's replica completed in each region (`releaseKey` → region → simulated ms). */
+  replicatedAt: Map<string, Record<string, number>>;
+  /** The fleet's scale sets: id, region, instances, and the image definition's name they track. */
+  sets: { id: string; region: string; capacity: number; image: string }[];
+  /** One healthy batch: a reimage and the health settle. */
+  firstBatchMs: number;
   throttled: number;
   /** Ledger rows as they were before each restart (`release#sequence` → JSON). */
   rowsBeforeRestarts: Map<string, string>;
@@ -291,11 +305,29 @@ function ledgerCheck(c: ControlledRun): Report['ledger'] {
 
 function timing(s: ReleaseSummary, image: string, scenario: Scenario, c: ControlledRun) {
   const plan = planOf(scenario, image);
-  const lowerBoundMs = plan.rings.reduce((sum, ring) => sum + (parseDuration(ring.soak) ?? 0) + Math.max(0, ...ring.regions.map((r) => c.upgradeMsByRegion[r] ?? 0)), 0);
-  const at = c.publishedAt.get(releaseKey(image, s.version));
+  const upgradeMs = (regions: readonly string[]) => Math.max(0, ...regions.map((r) => c.upgradeMsByRegion[r] ?? 0));
+  const lowerBoundMs = plan.rings.reduce((sum, ring) => sum + (parseDuration(ring.soak) ?? 0) + upgradeMs(ring.regions), 0);
+  const key = releaseKey(image, s.version);
+  const at = c.publishedAt.get(key);
   const end = s.terminal ? s.transitions.at(-1)?.at : undefined;
   const durationMs = at !== undefined && end !== undefined ? Date.parse(end) - at : null;
-  return { durationMs, lowerBoundMs, ratioToLowerBound: durationMs !== null && lowerBoundMs > 0 ? round3(durationMs / lowerBoundMs) : null };
+  let floorMs: number | null = null;
+  if (at !== undefined) {
+    const replicas = c.replicatedAt.get(key) ?? {};
+    const waves = ringWaves(plan, c.sets.filter((x) => x.image.toLowerCase() === image.toLowerCase()));
+    floorMs = plan.rings.reduce((sum, ring, i) => {
+      // The canary can open at publication; a later ring once the ring before it passed (its opening, here).
+      const opened = firstTime(Object.values(s.rings[i]?.opened ?? {}));
+      const canOpen = i === 0 ? at : opened === null ? undefined : Date.parse(opened);
+      const replicated = Math.max(0, ...ring.regions.map((r) => replicas[r] ?? 0));
+      const replication = canOpen === undefined ? 0 : Math.max(0, replicated - canOpen);
+      const extraWaves = (waves[i] ?? []).slice(1).reduce((w, wave) => w + upgradeMs(wave.regions), 0);
+      return sum + replication + extraWaves;
+    }, lowerBoundMs);
+    if (plan.drive === 'on') floorMs += c.firstBatchMs;
+  }
+  const ratio = (ms: number | null) => (durationMs !== null && ms !== null && ms > 0 ? round3(durationMs / ms) : null);
+  return { durationMs, lowerBoundMs, ratioToLowerBound: ratio(lowerBoundMs), floorMs, ratioToFloor: ratio(floorMs) };
 }
 
 /** From a ring's end of soak to the next ring's opening. */

@@ -17,6 +17,7 @@ import { ensureCertificate } from './tls-cert';
 export type { FleetSpec, FleetSpecInput, ScenarioSpec } from './fleet-spec';
 export { Simulation } from './simulation';
 export { rollingUpgradeMs } from './upgrade-engine';
+export { imageNameOf as trackedImageOf, scaleSetId } from './fleet-model';
 export { brokenVersions } from './behaviour';
 export { SpecError, loadFleetFile, loadScenarioFile, parseFleet, parseScenario } from './fleet-spec';
 

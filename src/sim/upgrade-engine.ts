@@ -253,6 +253,8 @@ export class UpgradeEngine {
       });
     }
     if (ru.cancelRequested) return this.finish(set, ru, 'Cancelled');
+    // pauseTimeBetweenBatches is the wait between one batch and the next: after the last there is none.
+    if (set.instances.every((i) => i.version === ru.targetVersion || ru.upgraded.has(i.instanceId))) return this.finish(set, ru, 'Completed');
     const pause = parseIsoDuration(ru.policy.pauseTimeBetweenBatches);
     this.timers.set(ru, this.d.clock.after(pause, `batch ${set.name}`, () => this.nextBatch(set, ru)));
   }

@@ -12,7 +12,8 @@ const minutes = (m: number) => new Date(T0.getTime() + m * 60_000);
 const iso = (m: number) => minutes(m).toISOString();
 
 function canaryOpen(freeze = { from: iso(6), to: iso(240), reason: 'quarter close' }) {
-  const plan = planWith({ freezes: [freeze] });
+  // The platform's pickup (drive: off): with drive mode Ringmaster starts the canary's upgrade as it opens.
+  const plan = planWith({ drive: 'off', freezes: [freeze] });
   return run(newRelease(plan, versionId('1.7.1'), T0), [paymentsFleet(plan), published('1.7.1', plan.rings.flatMap((r) => r.regions)), replicated('1.7.1', 'eastus')], T0).state;
 }
 

@@ -103,11 +103,14 @@ describe('1.7.1 rolls through every ring', () => {
     expect(decide(canary.state, { kind: 'wake-up' }, new Date(at(82))).state.wakeAt).toBe(at(85));
   });
 
-  it('health.evidenceEvery sets that cadence once a set rolls; before, the upgrade timeout is the only wake-up', () => {
+  it('health.evidenceEvery sets that cadence once every set rolls; before, the one-box is polled (pollEvery)', () => {
     const hourly = planWith({ health: { ...plan.health, evidenceEvery: '1h' } });
     const opened = [paymentsFleet(hourly), published('1.7.1', ALL), replicated('1.7.1', 'eastus')].reduce((st, e) => decide(st, e, T0).state, newRelease(hourly, versionId('1.7.1'), T0));
-    expect(opened.wakeAt).toBe(at(360));
-    expect(decide(opened, rollingForward('vmss-eastus-1', at(25)), new Date(at(30))).state.wakeAt).toBe(at(90));
+    expect(opened.wakeAt).toBe(new Date(T0.getTime() + 30_000).toISOString());
+    // Its first batch healthy: the other canary set starts, nothing waits, and instance evidence sets the pace.
+    const rolling = decide(opened, rollingForward('vmss-eastus-1', at(25)), new Date(at(30)));
+    expect(rolling.commands.filter((c) => c.kind === 'start-os-upgrade')).toHaveLength(1);
+    expect(rolling.state.wakeAt).toBe(at(90));
     expect(validatePlan({ ...hourly, health: { ...hourly.health, evidenceEvery: '10s' } }).ok).toBe(false);
   });
 

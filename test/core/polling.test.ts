@@ -44,6 +44,9 @@ describe('poll cadence', () => {
     const started = r.commands.find((c) => c.kind === 'start-os-upgrade');
     expect(started).toBeDefined();
     const id = (started as { scaleSetId: string }).scaleSetId;
+    // Started, its upgrade not yet read back: polled all the same (waiting for the next event would leave the
+    // others idle until instance evidence, minutes later).
+    expect(pollCadence(r.state)).toMatchObject({ phase: 'judging', scaleSetIds: [id] });
     const batch = (successful: number, inProgress: number): ReleaseEvent => ({ kind: 'rolling-upgrade-observed', scaleSetId: id, code: 'RollingForward', startTime: at(3), progress: { successful, failed: 0, inProgress, pending: 10 - successful - inProgress } });
     r = run(r.state, [batch(0, 2)], minutes(4));
     expect(pollCadence(r.state)).toMatchObject({ phase: 'judging', scaleSetIds: [id], everyMs: 30_000 });

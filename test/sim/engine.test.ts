@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadFleetFile, mergeScenario, parseScenario } from '../../src/sim/fleet-spec';
 import { Simulation } from '../../src/sim/simulation';
+import { rollingUpgradeMs } from '../../src/sim/upgrade-engine';
 
 const fleetPath = new URL('../../examples/fleets/payments.yaml', import.meta.url).pathname;
 const H = 3_600_000;
@@ -43,6 +44,10 @@ describe('upgrade engine on the payments fleet', () => {
       expect(s.rolling?.code).toBe('Completed');
       expect(s.rolling?.batches).toBe(5);
       expect(s.instances.every((i) => i.version === '1.7.1')).toBe(true);
+      // Five batches of reimage (3 min) and health settle (2 min), the PT2M pause between batches, none after the
+      // last (pauseTimeBetweenBatches is the wait before the next batch): 33 min, as rollingUpgradeMs says.
+      expect(s.rolling!.endTime! - s.rolling!.startTime).toBe(rollingUpgradeMs(s, sim.behaviour));
+      expect(s.rolling!.endTime! - s.rolling!.startTime).toBe(33 * 60_000);
     }
   });
 
