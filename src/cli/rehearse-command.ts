@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../core';
+import { formatDuration, parseDuration } from '../core';
 import { renderReportHtml, type Report } from '../local/report';
 import { runRehearsal, type Progress } from '../local/rehearsal';
 import { exitCodeOf, listScenarios, loadScenario, releaseLabel, ScenarioError, verdictOf, type Verdict } from '../local/scenario';
@@ -141,6 +141,11 @@ function printSummary(r: Report, outDir: string, say: (m: string) => void, name:
     const rings = rel.rings.filter((x) => x.openedAt).map((x) => x.name).join(' → ') || 'no ring';
     say(`  ${name(rel)}: ${rel.finalState}${rel.demoted ? ` in ${rings.split(' → ').at(-1)}` : ''} (rings: ${rings}; ${rel.instancesUpgraded} instances ran it; ${rel.maxInstancesOnVersionOutsideOpenRings} outside open rings)`);
     if (rel.demotionCause) say(`    cause: ${rel.demotionCause}`);
+    if (rel.finalState === 'completed' && rel.durationMs !== null) {
+      const min = (ms: number) => formatDuration(Math.round(ms / 60_000) * 60_000);
+      const floor = rel.floorMs === null ? '' : `; ${rel.ratioToFloor} × the fastest this plan allows, ${min(rel.floorMs)}`;
+      say(`    took ${min(rel.durationMs)}: ${rel.ratioToLowerBound} × its lower bound (Σ soak + one rolling upgrade per ring), ${min(rel.lowerBoundMs)}${floor}`);
+    }
   }
   const delivered = r.notifications.filter((n) => n.delivered).length;
   say(`  notices: ${delivered}/${r.notifications.length} delivered — ${r.notifications.map((n) => `${n.event}(${n.channel}, ${name(n)})`).join(', ')}`);

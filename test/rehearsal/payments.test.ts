@@ -32,6 +32,13 @@ describe('ringmaster rehearse (payments)', () => {
     // 1.7.1 with no 30–60 minute pickup per ring: within 1.5 × its lower bound (Σ soak + one rolling upgrade a ring).
     expect(good!.lowerBoundMs).toBe((30 + 60 + 0 + 3 * 33) * 60_000);
     expect(good!.ratioToLowerBound!).toBeLessThan(1.5);
+    // The fastest this plan allows adds what no controller can skip: eastus's replication (about 20 min), the broad
+    // ring's second wave (westeurope waits for its pair northeurope, and the 50 % budget) and the canary's one-box
+    // (its first set's first batch, 5 min). Drive mode's region-by-region first sets cost the rest.
+    const replication = good!.floorMs! - good!.lowerBoundMs - 33 * 60_000 - 5 * 60_000;
+    expect(replication).toBeGreaterThan(17 * 60_000);
+    expect(replication).toBeLessThan(23 * 60_000);
+    expect(good!.ratioToFloor!).toBeLessThan(1.1);
     expect(report.armCalls.total / report.releases.length).toBeLessThanOrEqual(874);
     expect(report.armCalls.byOperation.GalleryImageVersions_Update).toBeGreaterThan(0);
     const html = readFileSync(join(outDir, 'report.html'), 'utf8');
