@@ -104,6 +104,22 @@ export async function benchBlastRadius(): Promise<Figures> {
   } finally {
     rmSync(wide.outDir, { recursive: true, force: true });
   }
+  // And with the broad ring cut as payments.yaml's comment advises for production (broad-a, then broad-b =
+  // [westeurope]): the same schedule, so the same duration and floor; only the lower bound, which counts one rolling
+  // upgrade per ring, now counts the second wave.
+  const rings = loadScenario('payments').plans[0]!.plan.rings.flatMap((r) =>
+    r.name === 'broad' ? [{ ...r, name: 'broad-a', regions: r.regions.filter((x) => x !== 'westeurope'), allowPairedRegions: false }, { ...r, name: 'broad-b', regions: ['westeurope'], allowPairedRegions: false }] : [r],
+  );
+  const split = await rehearseInProcess('payments', { plan: { rings }, baseline: false });
+  try {
+    const good = split.report.releases.find((r) => r.finalState === 'completed');
+    out['drive.on.splitPair.goodRelease.duration_min'] = good?.durationMs != null ? Math.round(good.durationMs / 60_000) : 'n/a';
+    out['drive.on.splitPair.goodRelease.lowerBound_min'] = good ? Math.round(good.lowerBoundMs / 60_000) : 'n/a';
+    out['drive.on.splitPair.goodRelease.ratioToLowerBound'] = good?.ratioToLowerBound ?? 'n/a';
+    out['drive.on.splitPair.goodRelease.ratioToFloor'] = good?.ratioToFloor ?? 'n/a';
+  } finally {
+    rmSync(split.outDir, { recursive: true, force: true });
+  }
   return out;
 }
 
