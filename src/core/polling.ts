@@ -16,7 +16,7 @@
  *   minute), so n sets of one subscription are read at most every n × 3 s.
  */
 import { parseDuration } from './duration';
-import { forEachUnfinishedSet, trackingSetsIn } from './release-state';
+import { forEachUnfinishedSet, scaleSetsIn } from './release-state';
 import type { ReleaseState } from './types';
 
 export const READ_BUDGET = {
@@ -74,9 +74,15 @@ function regionsWaitingOnFirstSet(state: ReleaseState): Set<string> {
   const ring = state.rings[state.ring];
   for (const region of Object.keys(ring?.opened ?? {})) {
     if (ring!.upgraded[region]) continue;
-    const sets = trackingSetsIn(state, region);
-    const started = sets.filter((id) => state.scaleSets[id]?.osUpgradeRequested).length;
-    if (started > 0 && started < sets.length) out.add(region);
+    let tracking = 0;
+    let started = 0;
+    for (const id of scaleSetsIn(state, region)) {
+      const set = state.scaleSets[id];
+      if (set?.pinnedVersion !== undefined) continue;
+      tracking++;
+      if (set?.osUpgradeRequested) started++;
+    }
+    if (started > 0 && started < tracking) out.add(region);
   }
   return out;
 }

@@ -697,11 +697,11 @@ function drive(ctx: Ctx, region: string, sets: string[]): void {
   const firstBatch = Math.max(1, Math.ceil((set?.capacity ?? 0) * 0.2));
   const proven = u !== undefined && (u.code === 'Completed' || (u.code === 'RollingForward' && u.progress.failed === 0 && u.progress.successful >= firstBatch));
   if (!proven) {
-    const why = canary ? `one-box: ${shortName(first)} first, ${named(d, first) ? 'as the plan names it' : 'the smallest set of the canary'}` : `${shortName(first)} first in ${region}, the smallest set there`;
+    const why = () => (canary ? `one-box: ${shortName(first)} first, ${named(d, first) ? 'as the plan names it' : 'the smallest set of the canary'}` : `${shortName(first)} first in ${region}, the smallest set there`);
     if (sets.includes(first)) startUpgrades(ctx, region, [first], why);
     return;
   }
-  startUpgrades(ctx, region, sets, `${canary ? "the canary's" : `${region}'s`} first set (${shortName(first)}) came back healthy from its first batch`);
+  startUpgrades(ctx, region, sets, () => `${canary ? "the canary's" : `${region}'s`} first set (${shortName(first)}) came back healthy from its first batch`);
 }
 
 /** The smallest of `sets` (then by id): the set a later ring's region starts first. */
@@ -725,13 +725,15 @@ function named(d: ReleaseState, id: string): boolean {
   return want !== undefined && (id.toLowerCase() === want || shortName(id).toLowerCase() === want);
 }
 
-function startUpgrades(ctx: Ctx, region: string, sets: string[], why = `the plan starts OS upgrades in ${region}`): void {
+/** `why` is worded only when a set starts: this runs for every open region after every event. */
+function startUpgrades(ctx: Ctx, region: string, sets: string[], why = () => `the plan starts OS upgrades in ${region}`): void {
+  let cause: string | undefined;
   for (const id of sets) {
     const s = ctx.d.scaleSets[id]!;
     // A set already rolling (the platform picked the version up first) is adopted, not started again.
     if (s.osUpgradeRequested || s.upgrade?.code === 'RollingForward' || s.upgrade?.code === 'Completed') continue;
     writeSet(ctx, id, { ...s, osUpgradeRequested: true });
-    ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: why });
+    ctx.out.push({ kind: 'start-os-upgrade', scaleSetId: id, region, cause: (cause ??= why()) });
   }
 }
 
@@ -852,7 +854,7 @@ export function barredApprovers(d: ReleaseState): { actor: string; did: 'promote
 }
 
 function shortName(id: string): string {
-  return id.split('/').at(-1) ?? id;
+  return id.slice(id.lastIndexOf('/') + 1);
 }
 
 function compare(value: number, op: '>' | '>=' | '<' | '<=', threshold: number): boolean {
