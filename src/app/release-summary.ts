@@ -56,6 +56,8 @@ export function summarize(release: string, s: ReleaseState): ReleaseSummary {
 }
 
 const bytes = (v: unknown) => JSON.stringify(v).length * 2;
+/** `bytes` of a string without serialising it when nothing in it needs escaping (a scale set id, a fingerprint). */
+const stringBytes = (s: string) => (/[\u0000-\u001f"\\\ud800-\udfff]/.test(s) ? bytes(s) : (s.length + 2) * 2);
 
 /** Sheds what does not fit, measuring each part once (a large release's full status is ~150 KB: no re-serialising). */
 function fitStatus(full: ReleaseSummary): ReleaseSummary {
@@ -63,7 +65,7 @@ function fitStatus(full: ReleaseSummary): ReleaseSummary {
   const base = { ...full, watch: { ...full.watch, scaleSets: {} }, transitions: [] };
   let used = bytes(base);
   const transitionBytes = full.transitions.map((t) => bytes(t) + 2);
-  const watchBytes = ids.map(([id, fp]) => bytes(id) + bytes(fp) + 4);
+  const watchBytes = ids.map(([id, fp]) => stringBytes(id) + stringBytes(fp) + 4);
   const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   if (used + total(transitionBytes) + total(watchBytes) <= STATUS_BUDGET_BYTES) return full;
   let transitions = full.transitions;

@@ -41,7 +41,7 @@ export interface PollCadence {
 }
 
 const PREFIX = '/subscriptions/';
-/** Scale set id → its subscription: the cadence is asked after every event, over every watched set. */
+/** Scale set id → its subscription: the cadence is asked after every decision, over every watched set. */
 const subscriptions = new Map<string, string>();
 
 /** The subscription id of an ARM resource id (`/subscriptions/{id}/…`), lower case. */
@@ -90,22 +90,19 @@ function regionsWaitingOnFirstSet(state: ReleaseState): Set<string> {
 /** The release's polling now. */
 export function pollCadence(state: ReleaseState, maxReadsPerRound = MAX_UPGRADE_READS_PER_ROUND): PollCadence {
   if (!['opening', 'upgrading'].includes(state.phase)) return { phase: 'quiet', scaleSetIds: [] };
-  // The engine asks after every event: find the judged sets first, without counting (most decisions have none).
   // Judged: an upgrade the platform started, or drive mode's first set of a region whose other sets wait for its
-  // first batch (the sooner it is seen healthy, the sooner they start).
+  // first batch (the sooner it is seen healthy, the sooner they start). Every watched set is read in a poll round's
+  // subscription budget, judged or not: one pass finds both.
   const judged: string[] = [];
+  const watched = new Map<string, number>();
   const waiting = regionsWaitingOnFirstSet(state);
   forEachUnfinishedSet(state, (id, set) => {
     // A first set is polled from its start, before its upgrade was read back rolling.
     if (set.osUpgradeRequested ? waiting.has(set.region) : set.upgrade?.code === 'RollingForward') judged.push(id);
-  });
-  if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
-  // Every watched set is read in a poll round's subscription budget, judged or not.
-  const watched = new Map<string, number>();
-  forEachUnfinishedSet(state, (id) => {
     const sub = subscriptionOf(id);
     watched.set(sub, (watched.get(sub) ?? 0) + 1);
   });
+  if (judged.length === 0) return { phase: 'quiet', scaleSetIds: [] };
   // Each round also reads the version once (replication, excludeFromLatest).
   const reads = [...watched.values()].map((n) => Math.min(n, maxReadsPerRound) + 1);
   const wanted = parseDuration(state.plan.health.pollEvery) ?? 30_000;

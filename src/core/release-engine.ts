@@ -52,9 +52,11 @@ export function decideAll(state: ReleaseState, events: readonly ReleaseEvent[], 
       contain(ctx);
       for (let i = 0; i < ctx.d.rings.length * 5 + 4 && step(ctx); i++);
     }
-    scheduleWake(ctx);
     decisions.push({ commands: ctx.out, cause });
   }
+  // Once, for the state the events left: the wake depends on that state alone (a hold's wake is set in the hold,
+  // and entering `held` drops the previous phase's), so this is what scheduling after every event would leave.
+  scheduleWake(ctx);
   return { state: ctx.d, decisions };
 }
 
@@ -822,6 +824,8 @@ function setPhase(ctx: Ctx, to: Phase, cause: string): void {
   if (d.phase === to) return;
   d.transitions.push({ at: ctx.at, from: d.phase, to, ring: d.rings[d.ring]?.name, cause });
   d.phase = to;
+  // A hold wakes when it says (its `until`), else at the orchestrator's idle poll; not at the previous phase's wake.
+  if (to === 'held') delete d.wakeAt;
 }
 
 /** Records a fact about the fleet once (the ledger gets the decision's cause; the summary lists findings). */

@@ -4,7 +4,7 @@
  * instances ran a release's version outside the rings it had opened. Releases are keyed by image and version
  * (`releaseKey`): two image definitions may both have a 1.7.0.
  */
-import type { Simulator } from '../sim';
+import type { ScaleSet, Simulator } from '../sim';
 import { imageNameOf, releaseKey } from './scenario';
 
 export interface FleetFigures {
@@ -39,6 +39,9 @@ export class FleetWatch {
   /** Per release: instances that ever ran it. */
   private readonly everOn = new Map<string, Set<number>>();
   private readonly bad: ReadonlySet<string>;
+  /** Per scale set: its number in the fleet, each instance's version at the last sample, and the count per version. */
+  private readonly seen = new WeakMap<ScaleSet, { base: number; versions: string[]; counts: Map<string, number> }>();
+  private readonly keys = new Map<string, { release: string; label: string }>();
 
   constructor(
     private readonly sim: Simulator,
@@ -69,25 +72,17 @@ export class FleetWatch {
         this.firstFaultAt = Math.min(this.firstFaultAt ?? Infinity, ru.endTime);
         if (!this.halts.has(set.name)) this.halts.set(set.name, { at: ru.endTime, region: set.location });
       }
-      // Instances are numbered by (scale set, index): the same every sample, no string per instance.
-      const base = setIndex++ * 100_000;
-      const keys = new Map<string, { release: string; label: string }>();
-      set.instances.forEach((inst, i) => {
-        const key = base + i;
-        let k = keys.get(inst.version);
-        if (!k) keys.set(inst.version, (k = { release: releaseKey(image, inst.version), label: this.label(image, inst.version) }));
-        region[k.label] = (region[k.label] ?? 0) + 1;
-        let on = this.everOn.get(k.release);
-        if (!on) this.everOn.set(k.release, (on = new Set()));
-        on.add(key);
+      for (const [version, n] of this.versionsOf(set, setIndex++ * 100_000, image)) {
+        if (n === 0) continue;
+        const k = this.keyOf(image, version);
+        region[k.label] = (region[k.label] ?? 0) + n;
         if (this.bad.has(k.release)) {
-          this.everBad.add(key);
           this.badRegions.add(set.location);
           this.firstBadAt ??= now;
         }
         const regions = openFor(k.release);
-        if (regions && !regions.has(set.location)) outside.set(k.release, (outside.get(k.release) ?? 0) + 1);
-      });
+        if (regions && !regions.has(set.location)) outside.set(k.release, (outside.get(k.release) ?? 0) + n);
+      }
     }
     const text = JSON.stringify(counts);
     if (text !== this.lastCounts) {
@@ -96,6 +91,42 @@ export class FleetWatch {
     }
     for (const [v, n] of outside) this.outsideOpen.set(v, Math.max(this.outsideOpen.get(v) ?? 0, n));
     if (this.firstBadAt !== undefined && this.containedAt === undefined && this.badContained()) this.containedAt = now;
+  }
+
+  /**
+   * Instances per version of `set`, kept from sample to sample: only an instance whose version changed since the last
+   * sample (or every one, the first time or when the set's number `base` moved) is noted as having run its version —
+   * a 120,000-instance fleet is compared, not re-counted, at every step. Instances are numbered by (scale set, index):
+   * the same every sample, no string per instance.
+   */
+  private versionsOf(set: ScaleSet, base: number, image: string): Map<string, number> {
+    let seen = this.seen.get(set);
+    if (!seen || seen.base !== base) this.seen.set(set, (seen = { base, versions: [], counts: new Map() }));
+    const { versions, counts } = seen;
+    const instances = set.instances;
+    for (let i = 0; i < instances.length; i++) {
+      const version = instances[i]!.version;
+      const was = versions[i];
+      if (version === was) continue;
+      if (was !== undefined) counts.set(was, counts.get(was)! - 1);
+      counts.set(version, (counts.get(version) ?? 0) + 1);
+      versions[i] = version;
+      const { release } = this.keyOf(image, version);
+      let on = this.everOn.get(release);
+      if (!on) this.everOn.set(release, (on = new Set()));
+      on.add(base + i);
+      if (this.bad.has(release)) this.everBad.add(base + i);
+    }
+    for (let i = instances.length; i < versions.length; i++) counts.set(versions[i]!, counts.get(versions[i]!)! - 1);
+    versions.length = instances.length;
+    return counts;
+  }
+
+  private keyOf(image: string, version: string): { release: string; label: string } {
+    const id = `${image}\u0000${version}`;
+    let k = this.keys.get(id);
+    if (!k) this.keys.set(id, (k = { release: releaseKey(image, version), label: this.label(image, version) }));
+    return k;
   }
 
   /** Between samples (at the moment an event was delivered and handled): notes containment at its own time. */

@@ -18,6 +18,7 @@ export type { FleetSpec, FleetSpecInput, ScenarioSpec } from './fleet-spec';
 export { Simulation } from './simulation';
 export { rollingUpgradeMs } from './upgrade-engine';
 export { imageNameOf as trackedImageOf, scaleSetId } from './fleet-model';
+export type { ScaleSet } from './fleet-model';
 export { brokenVersions } from './behaviour';
 export { SpecError, loadFleetFile, loadScenarioFile, parseFleet, parseScenario } from './fleet-spec';
 

@@ -30,6 +30,18 @@ describe('release summary (custom status)', () => {
     expect(s.rings.flatMap((r) => Object.keys(r.opened))).toHaveLength(60);
   });
 
+  it('measures names that JSON escapes as JSON does (quotes, backslashes, control characters, lone surrogates)', () => {
+    const now = new Date('2026-11-02T09:00:00Z');
+    const odd = ['q"uote', 'back\\slash', 'tab\tnl\n', 'lone\ud800'];
+    const fleet: ReleaseEvent = { kind: 'fleet-observed', scaleSets: regions.flatMap((region) => Array.from({ length: 20 }, (_, n) => ({ id: scaleSetId(`vmss-${odd[n % 4]}${'\u0001'.repeat(6)}-${region}-${n}`), region, capacity: 100 }))) };
+    let { state } = decideAll(newRelease(plan, versionId('1.7.1'), now), [fleet], now);
+    state = { ...state, phase: 'upgrading', ring: 3, rings: state.rings.map((r) => ({ ...r, opened: Object.fromEntries(r.regions.map((x) => [x, now.toISOString()])) })) };
+    const s = summarize('rel', state);
+    expect(utf16Bytes(s)).toBeLessThanOrEqual(STATUS_BUDGET_BYTES);
+    expect(utf16Bytes(s)).toBeGreaterThan(STATUS_BUDGET_BYTES * 0.9);
+    expect(Object.keys(s.watch.scaleSets).length + (s.watch.more ?? 0)).toBe(1_200);
+  });
+
   it('keeps everything for a small release', () => {
     const now = new Date('2026-11-02T09:00:00Z');
     const s = summarize('rel', newRelease(planWith({}), versionId('1.7.1'), now));
