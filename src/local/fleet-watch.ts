@@ -39,8 +39,8 @@ export class FleetWatch {
   /** Per release: instances that ever ran it. */
   private readonly everOn = new Map<string, Set<number>>();
   private readonly bad: ReadonlySet<string>;
-  /** Per scale set: its number in the fleet, each instance's version at the last sample, and the count per version. */
-  private readonly seen = new WeakMap<ScaleSet, { base: number; versions: string[]; counts: Map<string, number> }>();
+  /** Per scale set: its number in the fleet, its image, each instance's version at the last sample, and the count per version. */
+  private readonly seen = new WeakMap<ScaleSet, { base: number; image: string; versions: string[]; counts: Map<string, number> }>();
   private readonly keys = new Map<string, { release: string; label: string }>();
 
   constructor(
@@ -95,13 +95,13 @@ export class FleetWatch {
 
   /**
    * Instances per version of `set`, kept from sample to sample: only an instance whose version changed since the last
-   * sample (or every one, the first time or when the set's number `base` moved) is noted as having run its version —
-   * a 120,000-instance fleet is compared, not re-counted, at every step. Instances are numbered by (scale set, index):
-   * the same every sample, no string per instance.
+   * sample is noted as having run its version (every one the first time, or when the set's number `base` or its image
+   * changed) — a 120,000-instance fleet is compared, not re-counted, at every step. Instances are numbered by (scale
+   * set, index): the same every sample, no string per instance.
    */
   private versionsOf(set: ScaleSet, base: number, image: string): Map<string, number> {
     let seen = this.seen.get(set);
-    if (!seen || seen.base !== base) this.seen.set(set, (seen = { base, versions: [], counts: new Map() }));
+    if (!seen || seen.base !== base || seen.image !== image) this.seen.set(set, (seen = { base, image, versions: [], counts: new Map() }));
     const { versions, counts } = seen;
     const instances = set.instances;
     for (let i = 0; i < instances.length; i++) {
