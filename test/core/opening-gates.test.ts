@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decide, newRelease, OPENING_GATES, type GateVerdict, type ReleasePlan, type ReleaseState } from '../../src/core';
-import { paymentsFleet, planWith, published, T0, versionId } from './factories';
+import { at, paymentsFleet, planWith, published, replicated, rollingUpgradeCompleted, run, T0, versionId } from './factories';
 
 /** A release about to open its first ring (ring 0 chosen, nothing open), with or without its fleet read. */
 const atCanary = (p: ReleasePlan, fleet: boolean): ReleaseState => {
@@ -96,5 +96,20 @@ describe('opening gates', () => {
     expect(again.state.transitions).toHaveLength(d.state.transitions.length);
     const after = decide(again.state, { kind: 'wake-up' }, new Date('2026-11-02T12:00:00Z'));
     expect(after.state.phase).toBe('opening');
+  });
+});
+
+describe("a hold's wake is its own", () => {
+  it('a ring held by a gate with no end waits for the idle poll, not for the wake of the phase before it', () => {
+    const regions = plan.rings.flatMap((r) => r.regions);
+    const canary = run(newRelease(plan, versionId('1.7.1'), T0), [paymentsFleet(plan), published('1.7.1', regions), replicated('1.7.1', 'eastus'), rollingUpgradeCompleted('vmss-eastus-1', at(1)), rollingUpgradeCompleted('vmss-eastus-2', at(2))], T0).state;
+    expect(canary.phase).toBe('soaking');
+    // The soak's next evidence read is still ahead when the operator ends it; the early ring then meets a gate that
+    // holds with no end (no fleet read: never open blind).
+    expect(Date.parse(canary.wakeAt!)).toBeGreaterThan(Date.parse(at(5)));
+    const d = decide({ ...canary, fleetObserved: false }, { kind: 'operator', action: 'promote', actor: 'alice@contoso.com' }, new Date(at(5)));
+    expect(d.state.phase).toBe('held');
+    expect(d.state.waitingFor).toBe('early held: waiting for a fleet read');
+    expect(d.state.wakeAt).toBeUndefined();
   });
 });
